@@ -1,0 +1,224 @@
+"""`compliance-bot`: run the bot, and the tools IT, curators and auditors use around it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot import __version__, migrate
+from bot.config import ConfigError, Settings, load_settings
+from bot.kb.loader import load_knowledge
+from bot.kb.schema import fill_placeholders
+from bot.kb.store import KnowledgeLoadError
+from bot.keys import generate_key, load_keyring
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compliance-bot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"compliance-bot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="run the bot (console chat when no platform is configured)")
+    commands.add_parser("keygen", help="print a new COMPLIANCE_BOT_SECRET_KEY")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply all migrations")
+    db.add_parser("current", help="print the schema revision")
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True, metavar="ACTION")
+    audit.add_parser("verify", help="check the hash chain; exit 1 at the first bad row")
+    export = audit.add_parser("export", help="write the trail as CSV or JSON lines")
+    export.add_argument("--since", type=_date, help="first day to include (YYYY-MM-DD, UTC)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+
+    kb = commands.add_parser("kb", help="the knowledge base").add_subparsers(
+        dest="kb_command", required=True, metavar="ACTION")
+    lint = kb.add_parser("lint", help="check knowledge files; exit 1 on errors")
+    lint.add_argument("--path", type=Path, help="knowledge directory (default: from config)")
+    lint.add_argument("--strict", action="store_true", help="fail on warnings too")
+    gaps = kb.add_parser("gaps", help="unanswered and badly rated questions")
+    gaps.add_argument("--since", type=_date, help="first day to include (YYYY-MM-DD, UTC)")
+    gaps.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    ask = commands.add_parser("ask", help="ask one question (or '-' for one per stdin line)")
+    ask.add_argument("question", help="the question, or '-' to read questions from stdin")
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--lang", choices=("ja", "en"), help="force the language")
+    return parser
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        from bot import logs
+
+        logs.configure(settings.file.logging)
+        return COMMANDS[args.command](args, settings)
+    except (ConfigError, KnowledgeLoadError) as exc:
+        print(f"compliance-bot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core import build_core
+    from bot.platforms.console import ConsoleChat
+    from handlers.ask import AskFlow
+
+    core = build_core(settings, local_setup=True)
+    base, _ = core.knowledge.current()
+    chat = ConsoleChat(AskFlow(core), sys.stdin, sys.stdout, entries=len(base.entries),
+                       lang=settings.file.default_language)
+    chat.run()
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    print(generate_key())
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import Database
+
+    database = Database(settings.effective_database_url())
+    try:
+        if args.db_command == "upgrade":
+            migrate.upgrade(database)
+        print(f"schema revision: {migrate.current_revision(database)} "
+              f"(latest: {migrate.head_revision()})")
+    finally:
+        database.dispose()
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit import AuditTrail, export_rows, format_rows, verify
+    from bot.core import open_database
+
+    keyring = load_keyring(settings)
+    database = open_database(settings)
+    if args.audit_command == "verify":
+        with database.transaction() as session:
+            result = verify(session, keyring)
+        if result.ok:
+            print(f"audit trail intact: {result.rows} rows")
+            return 0
+        print(f"audit trail BROKEN at row {result.bad_seq}: {result.problem}", file=sys.stderr)
+        return 1
+    out: TextIO = (args.output.open("w", encoding="utf-8", newline="")
+                   if args.output else sys.stdout)
+    try:
+        with database.transaction() as session:
+            for chunk in format_rows(export_rows(session, args.since), args.format):
+                out.write(chunk)
+            # Reading the trail is itself an event auditors want to see.
+            AuditTrail(keyring).record(
+                session, actor="cli", action="audit.exported", subject="audit_events",
+                details={"since": args.since.date().isoformat() if args.since else None,
+                         "format": args.format},
+            )
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
+    if args.kb_command == "lint":
+        directory = args.path or settings.file.knowledge.path
+        base = load_knowledge(directory, stale_after_days=settings.file.knowledge.stale_after_days)
+        for issue in base.issues:
+            print(issue)
+        errors = len(base.errors)
+        warnings = len(base.issues) - errors
+        print(f"{len(base.entries)} entries, {len(base.topics)} topics: "
+              f"{errors} errors, {warnings} warnings")
+        return 1 if errors or (args.strict and warnings) else 0
+    from bot.core import open_database
+    from bot.gaps import find_gaps
+
+    database = open_database(settings)
+    with database.transaction() as session:
+        gaps = find_gaps(session, args.since)
+    for gap in gaps:
+        if args.json:
+            print(json.dumps({
+                "question": gap.question, "lang": gap.lang, "reason": gap.reason,
+                "times": gap.times, "last_asked": gap.last_asked.isoformat(),
+                "entry_id": gap.entry_id, "best_score": gap.best_score,
+            }, ensure_ascii=False))
+        else:
+            entry = f" -> {gap.entry_id}" if gap.entry_id else ""
+            print(f"{gap.times:>4}x  {gap.reason:<10}  [{gap.lang}] {gap.question}{entry}")
+    if not args.json:
+        print(f"{len(gaps)} gaps")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core import open_knowledge
+
+    store = open_knowledge(settings)
+    base, engine = store.current()
+    questions = sys.stdin if args.question == "-" else [args.question]
+    limit = settings.file.search.max_question_chars
+    for raw in questions:
+        text = raw.strip()
+        if not text:
+            continue
+        if len(text) > limit:
+            result_json = {"answered": False, "entry_id": None, "topics": [], "score": 0.0,
+                           "lang": None, "answer": None,
+                           "error": f"question longer than {limit} characters"}
+            print(json.dumps(result_json, ensure_ascii=False), flush=True)
+            continue
+        result = engine.search(text, args.lang)
+        entry = result.best.entry if result.answered and result.best else None
+        values = settings.file.company.placeholders(result.lang)
+        answer = fill_placeholders(entry.answer.get(result.lang), values) if entry else None
+        payload = {
+            "answered": result.answered,
+            "entry_id": entry.id if entry else None,
+            "topics": list(entry.topics) if entry else [],
+            "score": result.score,
+            "lang": result.lang,
+            "answer": answer,
+            "source": entry.source.get(result.lang) if entry else None,
+            "suggestions": [{"entry_id": m.entry.id, "score": m.score}
+                            for m in result.suggestions],
+        }
+        if args.json:
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            print(answer if entry else "(no answer: the bot would abstain and offer the desk)")
+            if entry:
+                print(f"-- {entry.id} ({result.score:.2f}) {payload['source']}")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run, "keygen": cmd_keygen, "db": cmd_db, "audit": cmd_audit, "kb": cmd_kb,
+    "ask": cmd_ask,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Configuration: one YAML file for what a company edits, environment variables for secrets.
+
+Every problem surfaces as a `ConfigError` whose message is one line naming the setting, so
+start-up can print it and exit instead of showing a traceback to the person running the bot.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "COMPLIANCE_BOT_CONFIG"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalizedText(_Strict):
+    """A text shown to users, in both languages they use."""
+
+    ja: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+def _localized(value: Any) -> Any:
+    # A plain string (a URL, a channel name) reads the same in both languages.
+    if isinstance(value, str):
+        return {"ja": value, "en": value}
+    return value
+
+
+class CompanySettings(_Strict):
+    """What differs per company; filled into knowledge-base answers through placeholders."""
+
+    desk: LocalizedText = LocalizedText(
+        ja="行為規制相談窓口", en="the conduct-rule consultation desk"
+    )
+    hotline: LocalizedText = LocalizedText(
+        ja="コンプライアンス相談窓口（公益通報窓口）",
+        en="the compliance hotline (whistleblowing desk)",
+    )
+    portal_url: LocalizedText = LocalizedText(
+        ja="社内の行為規制ポータルサイト", en="the conduct-rule portal on the intranet"
+    )
+    training_url: LocalizedText = LocalizedText(
+        ja="社内の研修・eラーニングのページ", en="the training and e-learning page"
+    )
+    inquiry_route: LocalizedText = LocalizedText(
+        ja="送配電会社への正規の照会窓口",
+        en="the official inquiry route to the network company",
+    )
+
+    _coerce = field_validator(
+        "desk", "hotline", "portal_url", "training_url", "inquiry_route", mode="before"
+    )(_localized)
+
+    def placeholders(self, lang: str) -> dict[str, str]:
+        return {name: getattr(self, name).get(lang) for name in type(self).model_fields}
+
+
+class KnowledgeSettings(_Strict):
+    path: Path = PROJECT_ROOT / "knowledge"
+    reload_interval_s: float = Field(default=2.0, ge=0)
+    stale_after_days: int = Field(default=365, ge=1)
+
+
+class SearchSettings(_Strict):
+    """Thresholds of the Q&A engine; the defaults are tuned on tests/eval/questions.yaml."""
+
+    min_score: float = Field(default=0.5, ge=0, le=1)
+    suggest_margin: float = Field(default=0.12, ge=0, le=1)
+    max_suggestions: int = Field(default=3, ge=0, le=3)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+
+class LoggingSettings(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class FileSettings(_Strict):
+    """The YAML file as a whole."""
+
+    default_language: Literal["ja", "en"] = "ja"
+    data_dir: Path = Path("var")
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    search: SearchSettings = SearchSettings()
+    company: CompanySettings = CompanySettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+class Settings(_Strict):
+    """File settings plus what comes from the environment."""
+
+    file: FileSettings
+    config_path: Path | None
+    database_url: str | None
+    secret_key: str | None
+    old_secret_keys: tuple[str, ...] = ()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.file.data_dir
+
+    @property
+    def is_local_default(self) -> bool:
+        """The embedded default: no external database, so a key may be made and kept under var/."""
+        return self.database_url is None
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'compliance-bot.sqlite3').resolve()}"
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    elif "input" in first and not isinstance(first["input"], dict | list):
+        message = f"{message} (got {first['input']!r})"
+    return f"{source}: {location}: {message}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{CONFIG_ENV}: config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_ENV}: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    return data
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the config file named by COMPLIANCE_BOT_CONFIG (optional) and the environment."""
+    env = dict(os.environ if env is None else env)
+    config_path: Path | None = None
+    data: dict[str, Any] = {}
+    if env.get(CONFIG_ENV):
+        config_path = Path(env[CONFIG_ENV]).expanduser()
+        data = _read_yaml(config_path)
+    try:
+        file_settings = FileSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(str(config_path), exc)) from None
+    if config_path is not None:
+        base = config_path.resolve().parent
+        updates: dict[str, Any] = {}
+        if not file_settings.data_dir.is_absolute():
+            updates["data_dir"] = base / file_settings.data_dir
+        if "path" in (data.get("knowledge") or {}) and not file_settings.knowledge.path.is_absolute():
+            knowledge = file_settings.knowledge.model_copy(
+                update={"path": base / file_settings.knowledge.path}
+            )
+            updates["knowledge"] = knowledge
+        file_settings = file_settings.model_copy(update=updates)
+
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None and not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            "DATABASE_URL: must start with sqlite:/// or postgresql:// "
+            f"(got a URL starting with {database_url.split(':', 1)[0]!r})"
+        )
+    old_keys = tuple(
+        key.strip() for key in env.get("COMPLIANCE_BOT_OLD_SECRET_KEYS", "").split(",") if key.strip()
+    )
+    return Settings(
+        file=file_settings,
+        config_path=config_path,
+        database_url=database_url,
+        secret_key=env.get("COMPLIANCE_BOT_SECRET_KEY") or None,
+        old_secret_keys=old_keys,
+    )

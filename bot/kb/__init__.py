@@ -1,0 +1,1 @@
+"""The curated knowledge base: schema, loader with file:line issues, and the live store."""

@@ -1,0 +1,1 @@
+"""Platform adapters: turn platform events into bot.messages and render replies back."""

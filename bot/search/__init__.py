@@ -1,0 +1,1 @@
+"""Japanese/English retrieval over the knowledge base."""

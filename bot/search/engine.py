@@ -1,0 +1,118 @@
+"""The Q&A engine: BM25 recall over the knowledge base, rapidfuzz re-ranking, honest abstention.
+
+The confidence is absolute, not relative to the other candidates: the share of the question's
+information (idf mass) that the entry's phrasings and keywords contain, blended with how close
+the question is to the nearest phrasing. A question about the guest wifi password shares
+"password" with the password rules, but "guest" and "wifi" carry most of its weight and are
+nowhere in the base, so its confidence stays low and the bot abstains instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.kb.schema import LANGUAGES, Entry
+from bot.search.bm25 import BM25Index
+from bot.search.text import detect_lang, normalize, tokenize_normalized
+
+
+@dataclass(frozen=True)
+class Tuning:
+    candidates: int = 20
+    coverage_weight: float = 0.6
+    fuzzy_weight: float = 0.4
+    rank_bm25_weight: float = 0.15
+    min_score: float = 0.5
+    suggest_margin: float = 0.12
+    max_suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    lang: str
+    best: Match | None  # None: nothing came near
+    answered: bool
+    suggestions: list[Match] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return self.best.score if self.best else 0.0
+
+
+class _LanguageIndex:
+    """Everything one language needs: recall over the whole entry, confidence over phrasings."""
+
+    def __init__(self, entries: list[Entry], lang: str) -> None:
+        self.lang = lang
+        phrasings = [
+            [normalize(text) for text in (*entry.question.get(lang), *entry.keywords.get(lang))]
+            for entry in entries
+        ]
+        asked = [[tok for text in texts for tok in tokenize_normalized(text)] for texts in phrasings]
+        answers = [tokenize_normalized(normalize(entry.answer.get(lang))) for entry in entries]
+        # Phrasings count twice in recall: they say what the entry is about; answers only help.
+        self.recall = BM25Index([q + q + a for q, a in zip(asked, answers, strict=True)])
+        self.phrased = BM25Index(asked)
+        self.choices = [entry.question.get(lang) for entry in entries]
+        self.normalized_choices = [
+            [normalize(text) for text in entry.question.get(lang)] for entry in entries
+        ]
+
+
+class SearchEngine:
+    def __init__(self, entries: list[Entry], tuning: Tuning | None = None) -> None:
+        self.entries = list(entries)
+        self.tuning = tuning or Tuning()
+        self._indexes = {lang: _LanguageIndex(self.entries, lang) for lang in LANGUAGES}
+
+    def search(self, question: str, lang: str | None = None) -> SearchResult:
+        lang = lang or detect_lang(question)
+        text = normalize(question)
+        terms = tokenize_normalized(text)
+        index = self._indexes[lang]
+        if not terms or not self.entries:
+            return SearchResult(question, lang, None, False)
+        recall, _ = index.recall.score(terms)
+        _, covered = index.phrased.score(terms)
+        total = sum(index.phrased.term_weight(term) for term in dict.fromkeys(terms))
+        count = min(self.tuning.candidates, len(self.entries))
+        top = np.argpartition(-recall, count - 1)[:count]
+        top = top[recall[top] > 0]
+        if len(top) == 0:
+            return SearchResult(question, lang, None, False)
+        best_recall = float(recall[top].max())
+        ranked: list[tuple[float, float, int]] = []
+        for number in top.tolist():
+            closeness = self._closeness(index, number, text)
+            confidence = (
+                self.tuning.coverage_weight * float(covered[number]) / total
+                + self.tuning.fuzzy_weight * closeness
+            )
+            order = confidence + self.tuning.rank_bm25_weight * float(recall[number]) / best_recall
+            ranked.append((order, confidence, number))
+        ranked.sort(reverse=True)
+        matches = [Match(self.entries[number], round(conf, 4)) for _, conf, number in ranked]
+        best = matches[0]
+        answered = best.score >= self.tuning.min_score
+        suggestions = []
+        if answered:
+            floor = max(self.tuning.min_score, best.score - self.tuning.suggest_margin)
+            suggestions = [m for m in matches[1:] if m.score >= floor]
+            suggestions = suggestions[: self.tuning.max_suggestions]
+        return SearchResult(question, lang, best, answered, suggestions)
+
+    @staticmethod
+    def _closeness(index: _LanguageIndex, number: int, text: str) -> float:
+        scorer = fuzz.ratio if index.lang == "ja" else fuzz.token_set_ratio
+        best = process.extractOne(text, index.normalized_choices[number], scorer=scorer)
+        return best[1] / 100.0 if best else 0.0

@@ -1,0 +1,1 @@
+"""The chat flows, written once against bot.messages and rendered by each platform adapter."""

@@ -1,0 +1,148 @@
+"""The ask flow: a question in, an answer with its source (or an honest "I don't know") out.
+
+Every question, its match and score, a picked suggestion and every rating are stored with the
+asker pseudonymised, each in the same transaction as its audit event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy.orm import Session
+
+from bot.core import Core
+from bot.i18n import t
+from bot.kb.schema import Entry, fill_placeholders
+from bot.messages import ActionEvent, Button, IncomingMessage, Reply
+from bot.models import Feedback, Question
+from bot.search.engine import SearchResult
+from bot.search.text import detect_lang
+
+log = logging.getLogger(__name__)
+
+PICK = "ask.pick"
+FEEDBACK = "ask.feedback"
+
+
+class AskFlow:
+    actions = (PICK, FEEDBACK)
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    # -- questions ---------------------------------------------------------------------------
+
+    def handle_message(self, message: IncomingMessage) -> Reply:
+        text = message.text.strip()
+        lang = detect_lang(text) if text else self.core.settings.file.default_language
+        if not text:
+            return Reply(t("ask.empty", lang), lang, ephemeral=True)
+        limit = self.core.max_question_chars
+        if len(text) > limit:
+            return Reply(t("ask.too_long", lang, limit=limit), lang, ephemeral=True)
+        base, engine = self.core.knowledge.current()
+        result = engine.search(text, lang)
+        asker = self.core.pseudonym(message.user)
+        with self.core.database.transaction() as session:
+            question = Question(
+                asker=asker,
+                platform=message.user.platform,
+                lang=lang,
+                text=text,
+                answered=result.answered,
+                entry_id=result.best.entry.id if result.answered and result.best else None,
+                score=result.score,
+                suggestions=json.dumps([m.entry.id for m in result.suggestions]),
+                kb_version=base.version,
+            )
+            session.add(question)
+            session.flush()
+            self.core.audit.record(
+                session,
+                actor=asker,
+                action="question.asked",
+                subject=f"question:{question.id}",
+                details={
+                    "answered": question.answered,
+                    "entry_id": question.entry_id,
+                    "score": question.score,
+                    "lang": lang,
+                    "kb_version": base.version,
+                },
+            )
+        log.info("question %s: entry=%s score=%.3f answered=%s", question.id,
+                 question.entry_id, question.score, question.answered)
+        if not result.answered:
+            return self._abstain(lang)
+        return self._answer(question.id, result.best.entry, lang, result)
+
+    def _abstain(self, lang: str) -> Reply:
+        desk = self.core.company_values(lang)["desk"]
+        return Reply(t("answer.abstain", lang, desk=desk), lang, title=t("answer.abstain_title", lang))
+
+    def _answer(
+        self, question_id: int, entry: Entry, lang: str, result: SearchResult | None = None
+    ) -> Reply:
+        values = self.core.company_values(lang)
+        buttons = [
+            Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}")
+            for m in (result.suggestions if result else [])
+        ]
+        buttons += [
+            Button(t("answer.yes", lang), FEEDBACK, f"{question_id}:up", style="primary"),
+            Button(t("answer.no", lang), FEEDBACK, f"{question_id}:down"),
+        ]
+        return Reply(
+            text=fill_placeholders(entry.answer.get(lang), values),
+            lang=lang,
+            title=entry.question.get(lang)[0],
+            buttons=buttons,
+            footnote=t("answer.source", lang, source=entry.source.get(lang)),
+        )
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    def handle_action(self, event: ActionEvent) -> Reply:
+        question_id, _, argument = event.value.partition(":")
+        if not question_id.isdigit() or not argument:
+            return Reply(t("action.invalid", "ja"), "ja", ephemeral=True)
+        actor = self.core.pseudonym(event.user)
+        with self.core.database.transaction() as session:
+            question = session.get(Question, int(question_id))
+            if question is None:
+                return Reply(t("action.unknown_question", "ja"), "ja", ephemeral=True)
+            if event.action == PICK:
+                return self._pick(session, question, argument, actor)
+            if event.action == FEEDBACK and argument in ("up", "down"):
+                return self._feedback(session, question, argument == "up", actor)
+        lang = question.lang
+        return Reply(t("action.invalid", lang), lang, ephemeral=True)
+
+    def _pick(self, session: Session, question: Question, entry_id: str, actor: str) -> Reply:
+        lang = question.lang
+        base, _ = self.core.knowledge.current()
+        entry = base.get(entry_id)
+        if entry is None or entry_id not in json.loads(question.suggestions):
+            return Reply(t("action.unknown_entry", lang), lang, ephemeral=True)
+        before = {"picked_entry_id": question.picked_entry_id}
+        question.picked_entry_id = entry_id
+        self.core.audit.record(
+            session, actor=actor, action="question.suggestion_picked",
+            subject=f"question:{question.id}", before=before, after={"picked_entry_id": entry_id},
+        )
+        return self._answer(question.id, entry, lang)
+
+    def _feedback(self, session: Session, question: Question, helpful: bool, actor: str) -> Reply:
+        lang = question.lang
+        feedback = Feedback(question_id=question.id, giver=actor, helpful=helpful)
+        session.add(feedback)
+        session.flush()
+        self.core.audit.record(
+            session, actor=actor, action="feedback.recorded", subject=f"question:{question.id}",
+            details={"feedback_id": feedback.id, "helpful": helpful,
+                     "entry_id": question.picked_entry_id or question.entry_id},
+        )
+        key = "feedback.thanks_up" if helpful else "feedback.thanks_down"
+        desk = self.core.company_values(lang)["desk"]
+        return Reply(t(key, lang, desk=desk), lang, ephemeral=True)
