@@ -80,7 +80,7 @@ class KnowledgeSettings(_Strict):
 class SearchSettings(_Strict):
     """Thresholds of the Q&A engine; the defaults are tuned on tests/eval/questions.yaml."""
 
-    min_score: float = Field(default=0.5, ge=0, le=1)
+    min_score: float = Field(default=0.39, ge=0, le=1)
     suggest_margin: float = Field(default=0.12, ge=0, le=1)
     max_suggestions: int = Field(default=3, ge=0, le=3)
     max_question_chars: int = Field(default=2000, ge=10)

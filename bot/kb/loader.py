@@ -97,19 +97,23 @@ class _Lines:
         return node.line
 
 
-def _split(value: Any, line: int) -> tuple[Any, _Lines]:
-    """Separate the recorded lines from the data, so pydantic sees clean dicts."""
+def _split(value: Any, line: int | None) -> tuple[Any, _Lines]:
+    """Separate the recorded lines from the data, so pydantic sees clean dicts.
+
+    A mapping under a key is placed at its key's line (a missing `answer.en` points at
+    `answer:`); a mapping in a list, at its own first line.
+    """
     if isinstance(value, dict):
         lines = value.pop(_LINES, {})
-        own = lines.get("", line)
+        own = line if line is not None else lines.get("", 1)
         clean, children = {}, {}
         for key, item in value.items():
             clean[key], children[key] = _split(item, lines.get(key, own))
         return clean, _Lines(own, children)
     if isinstance(value, list):
-        parts = [_split(item, line) for item in value]
+        parts = [_split(item, None) for item in value]
         return [part[0] for part in parts], _Lines(line, {i: p[1] for i, p in enumerate(parts)})
-    return value, _Lines(line, {})
+    return value, _Lines(line or 1, {})
 
 
 def _parse_yaml(path: Path, display: str, issues: list[Issue]) -> tuple[Any, _Lines] | None:
@@ -130,7 +134,7 @@ def _parse_yaml(path: Path, display: str, issues: list[Issue]) -> tuple[Any, _Li
         loader.dispose()
     for key, line in loader.duplicate_keys:
         issues.append(Issue(display, line, "error", f"key {key!r} appears twice in one mapping"))
-    return _split(data, 1)
+    return _split(data, None)
 
 
 def _load_topics(directory: Path, issues: list[Issue]) -> tuple[dict[str, Topic], dict[str, int]]:

@@ -65,7 +65,8 @@ class KnowledgeStore:
         return base
 
     def _install(self, base: KnowledgeBase) -> None:
-        engine = SearchEngine(base.entries, self.tuning)
+        topics = {t.id: {"ja": t.ja, "en": t.en} for t in base.topics.values()}
+        engine = SearchEngine(base.entries, self.tuning, topics)
         self.base, self.engine = base, engine
         log.info("knowledge base %s loaded: %d entries", base.version, len(base.entries))
 

@@ -35,7 +35,9 @@ class BM25Index:
         for number, doc in enumerate(documents):
             for term, count in Counter(doc).items():
                 by_term[term].append((number, count))
-        self._unknown_idf = self._idf(0)
+        # A term the index has never seen is rare, but not rarer than one seen once: weighing
+        # it as df=0 would let one ordinary word ("day") outweigh the whole question.
+        self._unknown_idf = self._idf(1)
         self.postings: dict[str, Posting] = {}
         norms = k1 * (1 - b + b * lengths / average)
         for term, pairs in by_term.items():
@@ -49,10 +51,13 @@ class BM25Index:
         # The "plus one" variant (Lucene's) never goes negative for very common terms.
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def term_weight(self, term: str) -> float:
-        """How much a query term says; terms the index has never seen weigh the most."""
+    def term_weight(self, term: str, unseen_word: bool = False) -> float:
+        """How much a query term says. An unseen whole word (not a character pair) is the
+        strongest sign of a subject the index knows nothing about, so it weighs as df=0."""
         posting = self.postings.get(term)
-        return posting.idf if posting else self._unknown_idf
+        if posting:
+            return posting.idf
+        return self._idf(0) if unseen_word else self._unknown_idf
 
     def score(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """BM25 score and the idf mass of the query terms each document contains."""

@@ -16,16 +16,18 @@ from rapidfuzz import fuzz, process
 
 from bot.kb.schema import LANGUAGES, Entry
 from bot.search.bm25 import BM25Index
-from bot.search.text import detect_lang, normalize, tokenize_normalized
+from bot.search.text import detect_lang, normalize, tokenize
 
 
 @dataclass(frozen=True)
 class Tuning:
     candidates: int = 20
-    coverage_weight: float = 0.6
-    fuzzy_weight: float = 0.4
-    rank_bm25_weight: float = 0.15
-    min_score: float = 0.5
+    coverage_weight: float = 0.4
+    known_weight: float = 0.4
+    fuzzy_weight: float = 0.2
+    rank_bm25_weight: float = 0.2
+    unseen_name_factor: float = 0.7
+    min_score: float = 0.39
     suggest_margin: float = 0.12
     max_suggestions: int = 3
 
@@ -52,39 +54,70 @@ class SearchResult:
 class _LanguageIndex:
     """Everything one language needs: recall over the whole entry, confidence over phrasings."""
 
-    def __init__(self, entries: list[Entry], lang: str) -> None:
+    def __init__(self, entries: list[Entry], lang: str, topics: dict[str, str]) -> None:
         self.lang = lang
-        phrasings = [
-            [normalize(text) for text in (*entry.question.get(lang), *entry.keywords.get(lang))]
+        asked = [
+            [token for text in (*entry.question.get(lang), *entry.keywords.get(lang))
+             for token in tokenize(text)]
             for entry in entries
         ]
-        asked = [[tok for text in texts for tok in tokenize_normalized(text)] for texts in phrasings]
-        answers = [tokenize_normalized(normalize(entry.answer.get(lang))) for entry in entries]
-        # Phrasings count twice in recall: they say what the entry is about; answers only help.
-        self.recall = BM25Index([q + q + a for q, a in zip(asked, answers, strict=True)])
+        # The answer and the descriptions of the entry's topics help recall; the phrasings
+        # count twice, since they say what the entry is about.
+        context = [
+            tokenize(" ".join(
+                [entry.answer.get(lang), *(topics.get(topic, "") for topic in entry.topics)]
+            ))
+            for entry in entries
+        ]
+        self.recall = BM25Index([q + q + c for q, c in zip(asked, context, strict=True)])
         self.phrased = BM25Index(asked)
-        self.choices = [entry.question.get(lang) for entry in entries]
         self.normalized_choices = [
             [normalize(text) for text in entry.question.get(lang)] for entry in entries
         ]
 
 
 class SearchEngine:
-    def __init__(self, entries: list[Entry], tuning: Tuning | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        tuning: Tuning | None = None,
+        topics: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """`topics`: topic id -> {"ja": description, "en": description}, from topics.yaml."""
         self.entries = list(entries)
         self.tuning = tuning or Tuning()
-        self._indexes = {lang: _LanguageIndex(self.entries, lang) for lang in LANGUAGES}
+        topics = topics or {}
+        self._indexes = {
+            lang: _LanguageIndex(
+                self.entries, lang, {tid: text[lang] for tid, text in topics.items()}
+            )
+            for lang in LANGUAGES
+        }
 
     def search(self, question: str, lang: str | None = None) -> SearchResult:
         lang = lang or detect_lang(question)
         text = normalize(question)
-        terms = tokenize_normalized(text)
+        terms = tokenize(question)
         index = self._indexes[lang]
         if not terms or not self.entries:
             return SearchResult(question, lang, None, False)
-        recall, _ = index.recall.score(terms)
-        _, covered = index.phrased.score(terms)
-        total = sum(index.phrased.term_weight(term) for term in dict.fromkeys(terms))
+        unique = list(dict.fromkeys(terms))
+        recall, _ = index.recall.score(unique)
+        _, covered = index.phrased.score(unique)
+        total = sum(index.phrased.term_weight(term) for term in unique)
+        # How much of the question speaks the knowledge base's language at all: an off-topic
+        # question brings words (cafeteria, parking, wifi) that no entry uses anywhere.
+        weights = [index.recall.term_weight(term, len(term) > 2 or term.isascii())
+                   for term in unique]
+        known = sum(w for w, t in zip(weights, unique, strict=True) if t in index.recall.postings)
+        known_share = known / sum(weights)
+        # In Japanese, loanwords (katakana) and Latin-script words name the thing asked about
+        # (ゲストWi-Fi, プロジェクター): one the base never uses means another subject.
+        unseen_names = sum(
+            1 for term in unique
+            if lang == "ja" and (len(term) > 2 or term.isascii()) and term not in index.recall.postings
+        )
+        damping = self.tuning.unseen_name_factor ** unseen_names
         count = min(self.tuning.candidates, len(self.entries))
         top = np.argpartition(-recall, count - 1)[:count]
         top = top[recall[top] > 0]
@@ -94,8 +127,9 @@ class SearchEngine:
         ranked: list[tuple[float, float, int]] = []
         for number in top.tolist():
             closeness = self._closeness(index, number, text)
-            confidence = (
+            confidence = damping * (
                 self.tuning.coverage_weight * float(covered[number]) / total
+                + self.tuning.known_weight * known_share
                 + self.tuning.fuzzy_weight * closeness
             )
             order = confidence + self.tuning.rank_bm25_weight * float(recall[number]) / best_recall

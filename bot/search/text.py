@@ -16,7 +16,11 @@ import snowballstemmer
 
 _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 # CJK run: hiragana, katakana (already folded), the long-vowel mark, kanji and iteration marks.
-_TOKEN_RUN = re.compile(r"[\u3041-\u309f\u30fc\u3400-\u4dbf\u4e00-\u9fff\u3005\u3006]+|[a-z0-9]+")
+_TOKEN_RUN = re.compile(
+    r"[\u3041-\u309f\u30a1-\u30fa\u30fc\u3400-\u4dbf\u4e00-\u9fff\u3005\u3006]+|[a-z0-9]+"
+)
+_KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]{3,}")
+_HYPHENATED = re.compile(r"(?<=[a-z0-9])[-・](?=[a-z0-9])")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3005]")
 _JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -34,10 +38,14 @@ ENGLISH_STOPWORDS = frozenset(
 _stemmer = snowballstemmer.stemmer("english")
 
 
+def _unify(text: str) -> str:
+    """NFKC (full/half width), lower case, "wi-fi" and "wifi" alike; kana left as typed."""
+    return _HYPHENATED.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
 def normalize(text: str) -> str:
     """NFKC (full/half width), lower case, katakana folded to hiragana, spaces collapsed."""
-    folded = unicodedata.normalize("NFKC", text).lower().translate(_KATAKANA_TO_HIRAGANA)
-    return " ".join(folded.split())
+    return " ".join(_unify(text).translate(_KATAKANA_TO_HIRAGANA).split())
 
 
 def detect_lang(text: str) -> str:
@@ -50,10 +58,16 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
-def tokenize_normalized(text: str) -> list[str]:
-    """Tokens of an already normalised text: CJK bigrams + kanji unigrams, stemmed words."""
-    tokens: list[str] = []
-    for run in _TOKEN_RUN.findall(text):
+def tokenize(text: str) -> list[str]:
+    """CJK bigrams + kanji unigrams + whole katakana words, stemmed English words.
+
+    Katakana words (パスワード, スイッチング, ゲスト) are mostly the topic of a sentence, so
+    each also counts as one token of its own; all kana is folded to hiragana afterwards.
+    """
+    unified = _unify(text)
+    tokens: list[str] = [w.translate(_KATAKANA_TO_HIRAGANA) for w in _KATAKANA_WORD.findall(unified)]
+    for run in _TOKEN_RUN.findall(unified):
+        run = run.translate(_KATAKANA_TO_HIRAGANA)
         if run[0].isascii():
             if run not in ENGLISH_STOPWORDS:
                 tokens.append(_stem(run))
@@ -64,7 +78,3 @@ def tokenize_normalized(text: str) -> list[str]:
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
         tokens.extend(char for char in run if _KANJI.match(char))
     return tokens
-
-
-def tokenize(text: str) -> list[str]:
-    return tokenize_normalized(normalize(text))
