@@ -19,6 +19,7 @@ from bot.search.bm25 import BM25Index
 from bot.search.text import detect_lang, normalize, tokenize
 
 
+
 @dataclass(frozen=True)
 class Tuning:
     candidates: int = 20
@@ -56,24 +57,32 @@ class _LanguageIndex:
 
     def __init__(self, entries: list[Entry], lang: str, topics: dict[str, str]) -> None:
         self.lang = lang
+        self._choices: dict[int, list[str]] = {}
+        # One tokenize call per entry and field: a line break ends every token run, so
+        # joining the phrasings changes no token and saves most of the per-call overhead.
         asked = [
-            [token for text in (*entry.question.get(lang), *entry.keywords.get(lang))
-             for token in tokenize(text)]
+            tokenize("\n".join((*entry.question.get(lang), *entry.keywords.get(lang))))
             for entry in entries
         ]
-        # The answer and the descriptions of the entry's topics help recall; the phrasings
-        # count twice, since they say what the entry is about.
+        # Recall reads the whole entry (phrasings, answer, its topics' descriptions);
+        # confidence reads only the phrasings and keywords, which say what the entry is about.
+        topic_tokens = {topic: tokenize(text) for topic, text in topics.items()}
         context = [
-            tokenize(" ".join(
-                [entry.answer.get(lang), *(topics.get(topic, "") for topic in entry.topics)]
-            ))
+            [token for topic in entry.topics for token in topic_tokens.get(topic, ())]
+            + tokenize(entry.answer.get(lang))
             for entry in entries
         ]
-        self.recall = BM25Index([q + q + c for q, c in zip(asked, context, strict=True)])
+        self.recall = BM25Index([q + c for q, c in zip(asked, context, strict=True)])
         self.phrased = BM25Index(asked)
-        self.normalized_choices = [
-            [normalize(text) for text in entry.question.get(lang)] for entry in entries
-        ]
+        self.entries = entries
+
+    def choices(self, number: int) -> list[str]:
+        """The entry's phrasings, normalised on first use: only candidates ever need them."""
+        cached = self._choices.get(number)
+        if cached is None:
+            cached = [normalize(text) for text in self.entries[number].question.get(self.lang)]
+            self._choices[number] = cached
+        return cached
 
 
 class SearchEngine:
@@ -109,13 +118,13 @@ class SearchEngine:
         # question brings words (cafeteria, parking, wifi) that no entry uses anywhere.
         weights = [index.recall.term_weight(term, len(term) > 2 or term.isascii())
                    for term in unique]
-        known = sum(w for w, t in zip(weights, unique, strict=True) if t in index.recall.postings)
+        known = sum(w for w, t in zip(weights, unique, strict=True) if t in index.recall)
         known_share = known / sum(weights)
         # In Japanese, loanwords (katakana) and Latin-script words name the thing asked about
         # (ゲストWi-Fi, プロジェクター): one the base never uses means another subject.
         unseen_names = sum(
             1 for term in unique
-            if lang == "ja" and (len(term) > 2 or term.isascii()) and term not in index.recall.postings
+            if lang == "ja" and (len(term) > 2 or term.isascii()) and term not in index.recall
         )
         damping = self.tuning.unseen_name_factor ** unseen_names
         count = min(self.tuning.candidates, len(self.entries))
@@ -148,5 +157,5 @@ class SearchEngine:
     @staticmethod
     def _closeness(index: _LanguageIndex, number: int, text: str) -> float:
         scorer = fuzz.ratio if index.lang == "ja" else fuzz.token_set_ratio
-        best = process.extractOne(text, index.normalized_choices[number], scorer=scorer)
+        best = process.extractOne(text, index.choices(number), scorer=scorer)
         return best[1] / 100.0 if best else 0.0

@@ -65,16 +65,14 @@ def tokenize(text: str) -> list[str]:
     each also counts as one token of its own; all kana is folded to hiragana afterwards.
     """
     unified = _unify(text)
-    tokens: list[str] = [w.translate(_KATAKANA_TO_HIRAGANA) for w in _KATAKANA_WORD.findall(unified)]
-    for run in _TOKEN_RUN.findall(unified):
-        run = run.translate(_KATAKANA_TO_HIRAGANA)
-        if run[0].isascii():
+    tokens = [word.translate(_KATAKANA_TO_HIRAGANA) for word in _KATAKANA_WORD.findall(unified)]
+    for run in _TOKEN_RUN.findall(unified.translate(_KATAKANA_TO_HIRAGANA)):
+        if run[0] < "\x80":
             if run not in ENGLISH_STOPWORDS:
                 tokens.append(_stem(run))
-            continue
-        if len(run) == 1:
+        elif len(run) == 1:
             tokens.append(run)
-            continue
-        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-        tokens.extend(char for char in run if _KANJI.match(char))
+        else:
+            tokens += map(str.__add__, run, run[1:])
+            tokens += _KANJI.findall(run)
     return tokens

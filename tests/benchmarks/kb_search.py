@@ -291,8 +291,8 @@ def generate_entries(real: Sequence[Entry], count: int, seed: int) -> list[Entry
                 answer={"ja": answer_ja, "en": answer_en},
                 keywords={"ja": _keywords(vocab["ja"], rng), "en": _keywords(vocab["en"], rng)},
                 source={
-                    "ja": f"社内規程 第{article}条（{topic}）",
-                    "en": f"Internal rules, article {article}",
+                    "ja": f"社内規程（{topic}）",
+                    "en": f"Internal rules ({topic})",
                 },
                 owner=rng.choice(owners),
                 reviewed_on=newest - timedelta(days=rng.randint(0, 300)),
@@ -317,7 +317,8 @@ Searcher = Callable[[str], Outcome]
 
 
 def build_ours(entries: list[Entry]) -> Searcher:
-    engine = SearchEngine(entries, Tuning())
+    """Built as the bot builds it: default tuning, topic descriptions from topics.yaml."""
+    engine = SearchEngine(entries, Tuning(), TOPICS)
 
     def search(text: str) -> Outcome:
         result = engine.search(text)
@@ -368,6 +369,12 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[Question]:
     return [Question(item["q"], item["topic"]) for item in data["questions"]] + [
         Question(item["q"], None) for item in data.get("off_topic", [])
     ]
+
+
+TOPICS = {
+    topic.id: {"ja": topic.ja, "en": topic.en}
+    for topic in load_knowledge(KNOWLEDGE_DIR).topics.values()
+}
 
 
 def load_entries(total: int, seed: int) -> tuple[list[Entry], int]:
