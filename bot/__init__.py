@@ -1,3 +1,3 @@
-"""compliance-bot: the platform-neutral core (config, storage, audit, knowledge search, adapters)."""
+"""compliance-bot core: config, storage, audit, knowledge search and platform adapters."""
 
 __version__ = "0.1.0"

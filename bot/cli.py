@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         from bot import logs
 
-        logs.configure(settings.file.logging)
+        logs.configure(settings.file.logging, quiet=args.command != "run")
         return COMMANDS[args.command](args, settings)
     except (ConfigError, KnowledgeLoadError) as exc:
         print(f"compliance-bot: error: {exc}", file=sys.stderr)
@@ -178,7 +178,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core import open_knowledge
 
     store = open_knowledge(settings)
-    base, engine = store.current()
+    _, engine = store.current()
     questions = sys.stdin if args.question == "-" else [args.question]
     limit = settings.file.search.max_question_chars
     for raw in questions:

@@ -175,7 +175,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         updates: dict[str, Any] = {}
         if not file_settings.data_dir.is_absolute():
             updates["data_dir"] = base / file_settings.data_dir
-        if "path" in (data.get("knowledge") or {}) and not file_settings.knowledge.path.is_absolute():
+        knowledge_path = file_settings.knowledge.path
+        if "path" in (data.get("knowledge") or {}) and not knowledge_path.is_absolute():
             knowledge = file_settings.knowledge.model_copy(
                 update={"path": base / file_settings.knowledge.path}
             )
@@ -189,7 +190,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             f"(got a URL starting with {database_url.split(':', 1)[0]!r})"
         )
     old_keys = tuple(
-        key.strip() for key in env.get("COMPLIANCE_BOT_OLD_SECRET_KEYS", "").split(",") if key.strip()
+        key.strip()
+        for key in env.get("COMPLIANCE_BOT_OLD_SECRET_KEYS", "").split(",")
+        if key.strip()
     )
     return Settings(
         file=file_settings,

@@ -10,8 +10,8 @@ from bot import migrate
 from bot.audit import AuditTrail
 from bot.config import ConfigError, Settings
 from bot.db import Database
-from bot.keys import Keyring, load_keyring
 from bot.kb.store import KnowledgeStore
+from bot.keys import Keyring, load_keyring
 from bot.messages import User
 from bot.search.engine import Tuning
 

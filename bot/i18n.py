@@ -30,8 +30,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Thank you, your feedback is recorded.",
     },
     "feedback.thanks_down": {
-        "ja": "ありがとうございます。担当者が回答を見直します。お急ぎの場合は {desk} にご相談ください。",
-        "en": "Thank you. The curators will review this answer. If it is urgent, please ask {desk}.",
+        "ja": "ありがとうございます。担当者が回答を見直します。"
+        "お急ぎの場合は {desk} にご相談ください。",
+        "en": "Thank you. The curators will review this answer. "
+        "If it is urgent, please ask {desk}.",
     },
     "action.invalid": {
         "ja": "このボタンは無効です。もう一度質問してください。",

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from bot.config import LoggingSettings
 
@@ -27,7 +28,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False)
 
 
-def configure(settings: LoggingSettings, stream=None) -> None:  # type: ignore[no-untyped-def]
+def configure(
+    settings: LoggingSettings, stream: TextIO | None = None, quiet: bool = False
+) -> None:
+    """`quiet`: one-shot commands print results on stdout; only warnings go to stderr."""
     handler = logging.StreamHandler(stream or sys.stderr)
     if settings.format == "json":
         handler.setFormatter(JsonFormatter())
@@ -35,4 +39,5 @@ def configure(settings: LoggingSettings, stream=None) -> None:  # type: ignore[n
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.level)
+    root.setLevel("WARNING" if quiet and settings.level in ("DEBUG", "INFO") else settings.level)
+    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))

@@ -79,7 +79,8 @@ class AskFlow:
 
     def _abstain(self, lang: str) -> Reply:
         desk = self.core.company_values(lang)["desk"]
-        return Reply(t("answer.abstain", lang, desk=desk), lang, title=t("answer.abstain_title", lang))
+        title = t("answer.abstain_title", lang)
+        return Reply(t("answer.abstain", lang, desk=desk), lang, title=title)
 
     def _answer(
         self, question_id: int, entry: Entry, lang: str, result: SearchResult | None = None

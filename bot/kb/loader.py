@@ -167,7 +167,9 @@ def _load_topics(directory: Path, issues: list[Issue]) -> tuple[dict[str, Topic]
     return topics, topic_lines
 
 
-def _validation_issues(display: str, lines: _Lines, exc: ValidationError, label: str) -> list[Issue]:
+def _validation_issues(
+    display: str, lines: _Lines, exc: ValidationError, label: str
+) -> list[Issue]:
     issues = []
     for error in exc.errors():
         loc = tuple(error["loc"])

@@ -19,7 +19,6 @@ from bot.search.bm25 import BM25Index
 from bot.search.text import detect_lang, normalize, tokenize
 
 
-
 @dataclass(frozen=True)
 class Tuning:
     candidates: int = 20

@@ -279,7 +279,6 @@ def generate_entries(real: Sequence[Entry], count: int, seed: int) -> list[Entry
             answer_ja = _answer(ANSWER_TEMPLATES_JA, vocab["ja"], rng, "")
             answer_en = _answer(ANSWER_TEMPLATES_EN, vocab["en"], rng, " ")
         topic = rng.choice(vocab["ja"].real_nouns + vocab["ja"].generic_nouns)
-        article = rng.randint(1, 120)
         generated.append(
             Entry(
                 id=f"generated-{number}",

@@ -59,7 +59,7 @@ def test_bad_values_name_the_setting(tmp_path, text, expected):
 
 
 def test_missing_config_file_and_bad_database_url(tmp_path):
-    with pytest.raises(ConfigError, match="COMPLIANCE_BOT_CONFIG: config file .* does not exist"):
+    with pytest.raises(ConfigError, match=r"COMPLIANCE_BOT_CONFIG: config file .* does not exist"):
         load_settings({"COMPLIANCE_BOT_CONFIG": str(tmp_path / "nope.yaml")})
     with pytest.raises(ConfigError, match="DATABASE_URL: must start with"):
         load_settings({"DATABASE_URL": "mysql://x"})

@@ -42,7 +42,7 @@ def test_world_readable_key_file_is_refused(tmp_path):
 
 def test_server_runs_refuse_to_start_without_a_key(tmp_path):
     settings = _settings(tmp_path, DATABASE_URL="postgresql://db/x")
-    with pytest.raises(ConfigError, match="^COMPLIANCE_BOT_SECRET_KEY: not set"):
+    with pytest.raises(ConfigError, match=r"^COMPLIANCE_BOT_SECRET_KEY: not set"):
         load_keyring(settings, create_local=True)
     assert not (tmp_path / "var" / KEY_FILE_NAME).exists()
 
