@@ -25,7 +25,7 @@ class Tuning:
     coverage_weight: float = 0.4
     known_weight: float = 0.4
     fuzzy_weight: float = 0.2
-    rank_bm25_weight: float = 0.2
+    rank_bm25_weight: float = 1.0
     unseen_name_factor: float = 0.7
     min_score: float = 0.39
     suggest_margin: float = 0.12

@@ -20,7 +20,8 @@ def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None
 
 
 def test_ask_json_single_question(tmp_path):
-    proc = _cli("ask", "--json", "NW設定端末が販売側の事務所に置いてあったらどうする？", cwd=tmp_path)
+    question = "NW設定端末が販売側の事務所に置いてあったらどうする？"
+    proc = _cli("ask", "--json", question, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["answered"] is True and result["lang"] == "ja"
@@ -30,8 +31,9 @@ def test_ask_json_single_question(tmp_path):
 
 
 def test_ask_json_reads_one_question_per_line(tmp_path):
-    proc = _cli("ask", "--json", "-", cwd=tmp_path, stdin="研修はいつ？\n\nwhat's the guest wifi password?\n"
-                "When is the conduct-rule training held?\n")
+    stdin = "\n".join(["研修はいつ？", "", "what's the guest wifi password?",
+                       "When is the conduct-rule training held?", ""])
+    proc = _cli("ask", "--json", "-", cwd=tmp_path, stdin=stdin)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(lines) == 3
     assert lines[0]["lang"] == "ja" and lines[0]["answered"]

@@ -8,8 +8,8 @@ import stat
 import subprocess
 import sys
 
-from bot.platforms.console import render
 from bot.messages import Button, Reply
+from bot.platforms.console import render
 
 
 def _run(tmp_path, script: str) -> subprocess.CompletedProcess:
@@ -70,7 +70,7 @@ def test_picking_a_suggestion_by_number(tmp_path):
 
 
 def test_render_shows_answer_source_suggestions_and_rating():
-    reply = Reply("本文", "ja", title="題", footnote="出典: X",
-                  buttons=[Button("候補A", "ask.pick", "1:a"), Button("👍", "ask.feedback", "1:up")])
+    buttons = [Button("候補A", "ask.pick", "1:a"), Button("👍", "ask.feedback", "1:up")]
+    reply = Reply("本文", "ja", title="題", footnote="出典: X", buttons=buttons)
     assert render(reply) == "■ 題\n本文\n  (出典: X)\nこちらの質問でしたか？\n  [1] 候補A\n" \
         "この回答は役に立ちましたか？ (+ / -)"
