@@ -26,8 +26,6 @@ FEEDBACK = "ask.feedback"
 
 
 class AskFlow:
-    actions = (PICK, FEEDBACK)
-
     def __init__(self, core: Core) -> None:
         self.core = core
 

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from bot.kb.loader import TOPICS_FILE, KnowledgeBase, load_knowledge
+from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.search.engine import SearchEngine, Tuning
 
 log = logging.getLogger(__name__)
@@ -94,5 +94,3 @@ class KnowledgeStore:
             self._install(base)
             return True
 
-
-__all__ = ["TOPICS_FILE", "KnowledgeLoadError", "KnowledgeStore"]

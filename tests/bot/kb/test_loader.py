@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from bot.kb.loader import load_knowledge
 from tests.conftest import REPO
@@ -159,9 +156,3 @@ def test_shipped_answers_invent_no_numbers_of_their_own():
             text = entry.answer.get(lang)
             assert not re.search(r"https?://|@[a-z]|\d{2,4}-\d{2,4}-\d{3,4}", text), entry.id
 
-
-@pytest.fixture
-def copied_kb(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, target)
-    return target
