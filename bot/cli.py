@@ -81,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core import build_core
     from bot.platforms.console import ConsoleChat
-    from handlers.ask import AskFlow
+    from handlers.router import Router
 
     core = build_core(settings, local_setup=True)
     base, _ = core.knowledge.current()
-    chat = ConsoleChat(AskFlow(core), sys.stdin, sys.stdout, entries=len(base.entries),
+    chat = ConsoleChat(Router(core), sys.stdin, sys.stdout, entries=len(base.entries),
                        lang=settings.file.default_language)
     chat.run()
     return 0

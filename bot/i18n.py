@@ -75,6 +75,16 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def register(messages: dict[str, dict[str, str]]) -> None:
+    """Each flow keeps its own strings beside it and adds them here when imported."""
+    for key, texts in messages.items():
+        if key in MESSAGES and MESSAGES[key] != texts:
+            raise ValueError(f"message key registered twice: {key}")
+        if set(texts) != {"ja", "en"}:
+            raise ValueError(f"message {key} needs exactly ja and en")
+        MESSAGES[key] = texts
+
+
 def t(key: str, lang: str, **values: Any) -> str:
     text = MESSAGES[key]["ja" if lang == "ja" else "en"]
     return text.format(**values) if values else text

@@ -7,6 +7,7 @@ so it is written and tested once for every platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,63 @@ class ActionEvent:
     action: str
     value: str
     channel: str | None = None
+    message: MessageRef | None = None  # the message that carried the button, when known
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+FieldKind = Literal["text", "multiline", "select", "date"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = True
+    max_length: int | None = None
+    options: tuple[Choice, ...] = ()  # for "select"
+    initial: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class Form:
+    """A form the user fills in: a Slack modal, a Teams card, prompts in the console."""
+
+    id: str  # routes the submission back to its flow, e.g. "report.submit"
+    title: str
+    submit: str
+    lang: str
+    fields: list[FormField]
+    intro: str | None = None
+    state: str = ""  # opaque to adapters; comes back with the submission
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    user: User
+    form_id: str
+    values: dict[str, str]
+    state: str = ""
+
+
+@dataclass
+class FormOutcome:
+    """What a submitted form leads to: errors keep it open, a reply replaces it."""
+
+    errors: dict[str, str] = field(default_factory=dict)  # field name -> message
+    reply: Reply | None = None  # shown in place of the form, never posted as a message
+    followup: Reply | None = None  # posted to the user as an ordinary message, if any
+
+
+# -- replies ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -53,3 +111,39 @@ class Reply:
     buttons: list[Button] = field(default_factory=list)
     footnote: str | None = None  # the source of an answer, shown small
     ephemeral: bool = False
+    form: Form | None = None  # open this form (the adapter needs the user's trigger for it)
+
+
+# -- proactive messages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a proactive message goes: a channel (optionally a thread in it) or a user's DM."""
+
+    kind: Literal["channel", "user"]
+    id: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A message the bot posted, so it can be updated in place or replied to in its thread."""
+
+    platform: str
+    channel: str
+    id: str
+
+
+class MessengerError(Exception):
+    """The platform refused or failed a call; the message is not known to be delivered."""
+
+
+class Messenger(Protocol):
+    """What a flow needs from a platform to speak first: desk triage, DMs, reminders."""
+
+    platform: str
+
+    def post(self, to: Address, reply: Reply) -> MessageRef: ...
+
+    def update(self, ref: MessageRef, reply: Reply) -> None: ...

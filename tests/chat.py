@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from bot.core import Core
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
-from handlers.ask import AskFlow
+from handlers.router import Router
 
 
 class TestChat:
     __test__ = False
 
     def __init__(self, core: Core, user: User | None = None) -> None:
-        self.flow = AskFlow(core)
+        self.router = Router(core)
         self.user = user or User("test", "U0001", "Hanako Test")
         self.replies: list[Reply] = []
 
     def push(self, text: str, user: User | None = None) -> Reply:
-        reply = self.flow.handle_message(IncomingMessage(user or self.user, text))
+        reply = self.router.message(IncomingMessage(user or self.user, text))
         self.replies.append(reply)
         return reply
 
     def press(self, button: Button, user: User | None = None) -> Reply:
-        reply = self.flow.handle_action(ActionEvent(user or self.user, button.action, button.value))
+        reply = self.router.action(ActionEvent(user or self.user, button.action, button.value))
+        assert reply is not None
         self.replies.append(reply)
         return reply
 

@@ -11,7 +11,8 @@ from typing import TextIO
 
 from bot.i18n import t
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
-from handlers.ask import FEEDBACK, PICK, AskFlow
+from handlers.ask import FEEDBACK, PICK
+from handlers.router import Router
 
 
 def render(reply: Reply) -> str:
@@ -33,9 +34,9 @@ def render(reply: Reply) -> str:
 
 
 class ConsoleChat:
-    def __init__(self, flow: AskFlow, stdin: TextIO, stdout: TextIO, *, entries: int,
+    def __init__(self, router: Router, stdin: TextIO, stdout: TextIO, *, entries: int,
                  lang: str = "ja", user: User | None = None) -> None:
-        self.flow = flow
+        self.router = router
         self.stdin = stdin
         self.stdout = stdout
         self.entries = entries
@@ -76,13 +77,15 @@ class ConsoleChat:
             self._press(FEEDBACK, "up" if text == "+" else "down")
         elif text.isdigit() and len(text) == 1:
             self._pick(int(text))
+        elif text.startswith("/comply"):
+            self.show(self.router.command(IncomingMessage(self.user, text[len("/comply"):])))
         else:
-            self.show(self.flow.handle_message(IncomingMessage(self.user, text)))
+            self.show(self.router.message(IncomingMessage(self.user, text)))
 
     def _press(self, action: str, suffix: str) -> None:
         for button in self._buttons:
             if button.action == action and button.value.endswith(":" + suffix):
-                self.show(self.flow.handle_action(ActionEvent(self.user, action, button.value)))
+                self._act(ActionEvent(self.user, action, button.value))
                 return
         self.say(t("console.nothing_to_rate", self.lang))
 
@@ -92,4 +95,9 @@ class ConsoleChat:
             self.say(t("console.no_such_choice", self.lang))
             return
         button = picks[number - 1]
-        self.show(self.flow.handle_action(ActionEvent(self.user, PICK, button.value)))
+        self._act(ActionEvent(self.user, PICK, button.value))
+
+    def _act(self, event: ActionEvent) -> None:
+        reply = self.router.action(event)
+        if reply is not None:
+            self.show(reply)

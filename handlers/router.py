@@ -1,0 +1,148 @@
+"""One entry point for every adapter: messages, `/comply` commands, button presses, forms.
+
+Adapters know nothing of the flows behind it; a flow registers the action and form prefixes
+and the command words it answers, so adding a flow never touches Slack, Teams or the console.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core import Core
+from bot.i18n import register, t
+from bot.messages import (
+    ActionEvent,
+    FormOutcome,
+    FormSubmission,
+    IncomingMessage,
+    Messenger,
+    Reply,
+)
+from bot.search.text import detect_lang
+from handlers.ask import AskFlow
+
+log = logging.getLogger(__name__)
+
+register({
+    "help.text": {
+        "ja": "コンプライアンスボットの使い方:\n"
+        "• 質問をそのまま送る、または `/comply <質問>`: ナレッジベースからお答えします\n"
+        "• `/comply report`（通報）: 匿名で相談・通報する\n"
+        "• `/comply case`（確認）: 受付番号と秘密キーで相談の状況を確認する\n"
+        "• `/comply help`（ヘルプ）: この説明",
+        "en": "How to use the compliance bot:\n"
+        "• Send a question, or `/comply <question>`: answered from the knowledge base\n"
+        "• `/comply report`: report or consult anonymously\n"
+        "• `/comply case`: check a report with its case number and secret key\n"
+        "• `/comply help`: this help",
+    },
+    "help.title": {"ja": "使い方", "en": "How to use"},
+    "command.coming_soon": {
+        "ja": "この機能は準備中です。お急ぎの場合は {desk} にご連絡ください。",
+        "en": "This is coming soon. If it is urgent, please contact {desk}.",
+    },
+    "action.unknown": {
+        "ja": "このボタンは現在使えません。もう一度お試しください。",
+        "en": "That button is not available any more. Please try again.",
+    },
+    "form.unknown": {
+        "ja": "このフォームは現在使えません。もう一度開き直してください。",
+        "en": "That form is not available any more. Please open it again.",
+    },
+})
+
+
+class ActionHandler(Protocol):
+    def handle_action(self, event: ActionEvent) -> Reply | None: ...
+
+
+class FormHandler(Protocol):
+    def handle_submit(self, submission: FormSubmission) -> FormOutcome: ...
+
+
+# A command gets the message (its text is what follows the command word) and the language.
+Command = Callable[[IncomingMessage, str], Reply]
+
+
+@dataclass(frozen=True)
+class CommandWord:
+    name: str
+    lang: str | None  # the language a word implies ("通報" is Japanese), None for English words
+
+
+class Router:
+    def __init__(self, core: Core, messengers: Mapping[str, Messenger] | None = None) -> None:
+        self.core = core
+        self.messengers: dict[str, Messenger] = dict(messengers or {})
+        self.ask = AskFlow(core)
+        self._commands: dict[str, tuple[Command, str | None]] = {}
+        self._actions: dict[str, ActionHandler] = {"ask": self.ask}
+        self._forms: dict[str, FormHandler] = {}
+        self.add_command(self._help, "help", "ヘルプ", "使い方")
+        self.add_command(self._coming_soon, "report", "通報", "相談")
+        self.add_command(self._coming_soon, "case", "確認")
+
+    @property
+    def default_lang(self) -> str:
+        return self.core.settings.file.default_language
+
+    # -- registration ------------------------------------------------------------------------
+
+    def add_command(self, command: Command, *words: str) -> None:
+        """Words that are ASCII imply nothing about the language; others imply Japanese."""
+        for word in words:
+            lang = None if word.isascii() else "ja"
+            self._commands[word.lower()] = (command, lang)
+
+    def add_actions(self, prefix: str, handler: ActionHandler) -> None:
+        self._actions[prefix] = handler
+
+    def add_forms(self, prefix: str, handler: FormHandler) -> None:
+        self._forms[prefix] = handler
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def message(self, message: IncomingMessage) -> Reply:
+        """A DM or a mention: always a question."""
+        return self.ask.handle_message(message)
+
+    def command(self, message: IncomingMessage) -> Reply:
+        """`/comply <word> <rest>`: a known word runs its command, anything else is a question."""
+        word, _, rest = message.text.strip().partition(" ")
+        found = self._commands.get(word.lower()) if word else None
+        if found is None:
+            if not message.text.strip():
+                return self._help(message, self.default_lang)
+            return self.ask.handle_message(message)
+        command, word_lang = found
+        rest = rest.strip()
+        lang = word_lang or (detect_lang(rest) if rest else self.default_lang)
+        return command(IncomingMessage(message.user, rest, message.channel, message.thread), lang)
+
+    def action(self, event: ActionEvent) -> Reply | None:
+        handler = self._actions.get(event.action.partition(".")[0])
+        if handler is None:
+            log.info("unknown action %r ignored", event.action[:64])
+            return Reply(t("action.unknown", self.default_lang), self.default_lang,
+                         ephemeral=True)
+        return handler.handle_action(event)
+
+    def submit(self, submission: FormSubmission) -> FormOutcome:
+        handler = self._forms.get(submission.form_id.partition(".")[0])
+        if handler is None:
+            log.info("unknown form %r ignored", submission.form_id[:64])
+            return FormOutcome(reply=Reply(t("form.unknown", self.default_lang),
+                                           self.default_lang))
+        return handler.handle_submit(submission)
+
+    # -- built-in commands -------------------------------------------------------------------
+
+    def _help(self, message: IncomingMessage, lang: str) -> Reply:
+        return Reply(t("help.text", lang), lang, title=t("help.title", lang), ephemeral=True)
+
+    def _coming_soon(self, message: IncomingMessage, lang: str) -> Reply:
+        desk = self.core.company_values(lang)["desk"]
+        return Reply(t("command.coming_soon", lang, desk=desk), lang, ephemeral=True)
