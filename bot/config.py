@@ -86,6 +86,22 @@ class SearchSettings(_Strict):
     max_question_chars: int = Field(default=2000, ge=10)
 
 
+class DeskSettings(_Strict):
+    """Who works the compliance desk: only they may read reports and act on escalations."""
+
+    # "platform:user_id", e.g. "slack:U0123ABCD" or "console:hanako"
+    members: tuple[str, ...] = ()
+
+    @field_validator("members")
+    @classmethod
+    def _platform_ids(cls, members: tuple[str, ...]) -> tuple[str, ...]:
+        for member in members:
+            platform, _, user_id = member.partition(":")
+            if not platform or not user_id:
+                raise ValueError(f"expected platform:user_id, e.g. slack:U0123 (got {member!r})")
+        return members
+
+
 class LoggingSettings(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -99,7 +115,17 @@ class FileSettings(_Strict):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     search: SearchSettings = SearchSettings()
     company: CompanySettings = CompanySettings()
+    desk: DeskSettings = DeskSettings()
     logging: LoggingSettings = LoggingSettings()
+
+
+class SlackEnv(_Strict):
+    """Slack credentials; present only when SLACK_BOT_TOKEN is set."""
+
+    bot_token: str
+    app_token: str | None  # Socket Mode when set
+    signing_secret: str | None  # HTTP mode needs it
+    api_url: str | None  # a loopback Slack Web API in tests
 
 
 class Settings(_Strict):
@@ -110,6 +136,8 @@ class Settings(_Strict):
     database_url: str | None
     secret_key: str | None
     old_secret_keys: tuple[str, ...] = ()
+    slack: SlackEnv | None = None
+    port: int = 3000
 
     @property
     def data_dir(self) -> Path:
@@ -196,8 +224,40 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
     return Settings(
         file=file_settings,
+        slack=_slack_env(env),
+        port=_port(env),
         config_path=config_path,
         database_url=database_url,
         secret_key=env.get("COMPLIANCE_BOT_SECRET_KEY") or None,
         old_secret_keys=old_keys,
     )
+
+
+def _slack_env(env: dict[str, str]) -> SlackEnv | None:
+    token = env.get("SLACK_BOT_TOKEN") or None
+    if token is None:
+        return None
+    if not token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+    app_token = env.get("SLACK_APP_TOKEN") or None
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+    signing_secret = env.get("SLACK_SIGNING_SECRET") or None
+    if app_token is None and signing_secret is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)"
+        )
+    api_url = env.get("SLACK_API_URL") or None
+    if api_url is not None and not api_url.startswith(("http://", "https://")):
+        raise ConfigError("SLACK_API_URL: must be an http(s) URL")
+    if api_url is not None and not api_url.endswith("/"):
+        api_url += "/"
+    return SlackEnv(bot_token=token, app_token=app_token, signing_secret=signing_secret,
+                    api_url=api_url)
+
+
+def _port(env: dict[str, str]) -> int:
+    raw = env.get("PORT") or "3000"
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigError(f"PORT: must be a port number 0-65535 (got {raw!r})")
+    return int(raw)

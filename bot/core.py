@@ -69,6 +69,9 @@ class Core:
     def company_values(self, lang: str) -> dict[str, str]:
         return self.settings.file.company.placeholders(lang)
 
+    def is_desk_member(self, user: User) -> bool:
+        return f"{user.platform}:{user.id}" in self.settings.file.desk.members
+
     @property
     def max_question_chars(self) -> int:
         return self.settings.file.search.max_question_chars
