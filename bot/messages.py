@@ -138,6 +138,10 @@ class MessageRef:
 class MessengerError(Exception):
     """The platform refused or failed a call; the message is not known to be delivered."""
 
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds the platform asked us to wait (429), if any
+
 
 class Messenger(Protocol):
     """What a flow needs from a platform to speak first: desk triage, DMs, reminders."""
