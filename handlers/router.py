@@ -15,11 +15,15 @@ from bot.core import Core
 from bot.i18n import register, t
 from bot.messages import (
     ActionEvent,
+    Button,
+    Form,
+    FormField,
     FormOutcome,
     FormSubmission,
     IncomingMessage,
     Messenger,
     Reply,
+    User,
 )
 from bot.search.text import detect_lang
 from handlers.ask import AskFlow
@@ -48,6 +52,24 @@ register({
         "ja": "このボタンは現在使えません。もう一度お試しください。",
         "en": "That button is not available any more. Please try again.",
     },
+    "home.title": {"ja": "コンプライアンスボット", "en": "Compliance bot"},
+    "home.intro": {
+        "ja": "行為規制（情報の取扱い、ID・パスワード、端末、執務室の区分など）について"
+        "質問できます。"
+        "匿名での相談・通報もここから行えます。",
+        "en": "Ask about the conduct rules (information handling, IDs and passwords, "
+        "terminals, office separation and more), or report anonymously.",
+    },
+    "home.ask": {"ja": "質問する", "en": "Ask"},
+    "home.report": {"ja": "匿名で相談・通報する", "en": "Report anonymously"},
+    "home.case": {"ja": "相談の状況を確認する", "en": "Check my case"},
+    "ask.form_title": {"ja": "質問する", "en": "Ask a question"},
+    "ask.form_submit": {"ja": "送信", "en": "Ask"},
+    "ask.form_question": {"ja": "質問", "en": "Question"},
+    "ask.form_hint": {
+        "ja": "回答はこのアプリのメッセージタブに届きます。",
+        "en": "The answer arrives in this app's Messages tab.",
+    },
     "form.unknown": {
         "ja": "このフォームは現在使えません。もう一度開き直してください。",
         "en": "That form is not available any more. Please open it again.",
@@ -62,6 +84,11 @@ class ActionHandler(Protocol):
 class FormHandler(Protocol):
     def handle_submit(self, submission: FormSubmission) -> FormOutcome: ...
 
+
+# A section of a user's home screen (e.g. their pending reminders), or None to show nothing.
+HomeSection = Callable[[User, str], "Reply | None"]
+
+ASK_FORM = "ask.question"
 
 # A command gets the message (its text is what follows the command word) and the language.
 Command = Callable[[IncomingMessage, str], Reply]
@@ -81,6 +108,7 @@ class Router:
         self._commands: dict[str, tuple[Command, str | None]] = {}
         self._actions: dict[str, ActionHandler] = {"ask": self.ask}
         self._forms: dict[str, FormHandler] = {}
+        self.home_sections: list[HomeSection] = []
         self.add_command(self._help, "help", "ヘルプ", "使い方")
         self.add_command(self._coming_soon, "report", "通報", "相談")
         self.add_command(self._coming_soon, "case", "確認")
@@ -123,6 +151,8 @@ class Router:
         return command(IncomingMessage(message.user, rest, message.channel, message.thread), lang)
 
     def action(self, event: ActionEvent) -> Reply | None:
+        if event.action.startswith("home."):
+            return self._home_action(event)
         handler = self._actions.get(event.action.partition(".")[0])
         if handler is None:
             log.info("unknown action %r ignored", event.action[:64])
@@ -131,6 +161,12 @@ class Router:
         return handler.handle_action(event)
 
     def submit(self, submission: FormSubmission) -> FormOutcome:
+        if submission.form_id == ASK_FORM:
+            question = submission.values.get("question", "")
+            reply = self.ask.handle_message(IncomingMessage(submission.user, question))
+            if reply.ephemeral:  # empty or too long: keep the form open and say why
+                return FormOutcome(errors={"question": reply.text})
+            return FormOutcome(followup=reply)
         handler = self._forms.get(submission.form_id.partition(".")[0])
         if handler is None:
             log.info("unknown form %r ignored", submission.form_id[:64])
@@ -146,3 +182,34 @@ class Router:
     def _coming_soon(self, message: IncomingMessage, lang: str) -> Reply:
         desk = self.core.company_values(lang)["desk"]
         return Reply(t("command.coming_soon", lang, desk=desk), lang, ephemeral=True)
+
+    # -- the home screen ---------------------------------------------------------------------
+
+    def home(self, user: User, lang: str | None = None) -> list[Reply]:
+        """What a user's home screen shows: the entry points, then each flow's section."""
+        lang = lang or self.default_lang
+        replies = [Reply(t("home.intro", lang), lang, title=t("home.title", lang), buttons=[
+            Button(t("home.ask", lang), "home.ask", lang, style="primary"),
+            Button(t("home.report", lang), "home.report", lang),
+            Button(t("home.case", lang), "home.case", lang),
+        ])]
+        for section in self.home_sections:
+            reply = section(user, lang)
+            if reply is not None:
+                replies.append(reply)
+        return replies
+
+    def _home_action(self, event: ActionEvent) -> Reply:
+        lang = event.value if event.value in ("ja", "en") else self.default_lang
+        if event.action == "home.ask":
+            form = Form(ASK_FORM, t("ask.form_title", lang), t("ask.form_submit", lang), lang, [
+                FormField("question", t("ask.form_question", lang), "multiline",
+                          max_length=self.core.max_question_chars,
+                          hint=t("ask.form_hint", lang)),
+            ])
+            return Reply("", lang, form=form)
+        word = {"home.report": "report", "home.case": "case"}.get(event.action)
+        if word is None:
+            return Reply(t("action.unknown", lang), lang, ephemeral=True)
+        command, _ = self._commands[word]
+        return command(IncomingMessage(event.user, "", event.channel), lang)
