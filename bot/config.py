@@ -102,6 +102,33 @@ class DeskSettings(_Strict):
         return members
 
 
+class ReportsSettings(_Strict):
+    """Anonymous reports: where the desk is told, the legal deadlines, guessing and retention."""
+
+    # "platform:channel_id" of the desk's triage channel, e.g. "slack:C0123ABCD"; no content
+    # is ever posted there, only case numbers, categories and deadlines.
+    desk_channel: str | None = None
+    # New-report notices wait a random 0..N minutes, so their timing does not point at whoever
+    # just used the bot.
+    notice_delay_max_minutes: int = Field(default=15, ge=0)
+    acknowledge_days: int = Field(default=7, ge=1)  # EU directive 2019/1937 art. 9(1)(b)
+    decision_days: int = Field(default=20, ge=1)  # 公益通報者保護法 3条3号ホ: 20 days
+    feedback_months: int = Field(default=3, ge=1)  # EU directive art. 9(1)(f)
+    remind_before_days: int = Field(default=2, ge=0)
+    retention_days: int = Field(default=1095, ge=1)  # content purged this long after closing
+    max_wrong_keys: int = Field(default=5, ge=1)  # then the case is locked for lockout_minutes,
+    lockout_minutes: int = Field(default=15, ge=1)  # doubling with each further lock-out
+
+    @field_validator("desk_channel")
+    @classmethod
+    def _platform_channel(cls, value: str | None) -> str | None:
+        if value is not None:
+            platform, _, channel = value.partition(":")
+            if not platform or not channel:
+                raise ValueError(f"expected platform:channel_id, e.g. slack:C0123 (got {value!r})")
+        return value
+
+
 class LoggingSettings(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -116,6 +143,7 @@ class FileSettings(_Strict):
     search: SearchSettings = SearchSettings()
     company: CompanySettings = CompanySettings()
     desk: DeskSettings = DeskSettings()
+    reports: ReportsSettings = ReportsSettings()
     logging: LoggingSettings = LoggingSettings()
 
 
