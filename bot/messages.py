@@ -136,7 +136,15 @@ class MessageRef:
 
 
 class MessengerError(Exception):
-    """The platform refused or failed a call; the message is not known to be delivered."""
+    """The platform refused or failed a call; the message is not known to be delivered.
+
+    `retry_after` (seconds) is set when the platform asked us to slow down (Slack's 429): the
+    call was refused, not lost, and every sender should pause that long.
+    """
+
+    def __init__(self, *args: object, retry_after: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
