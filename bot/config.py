@@ -129,6 +129,21 @@ class ReportsSettings(_Strict):
         return value
 
 
+class ReminderSettings(_Strict):
+    """Scheduled reminders (bot.reminders); off until `path` names a definitions file."""
+
+    path: Path | None = None  # e.g. reminders/reminders.yaml, relative to the config file
+    rate_per_second: float = Field(default=5.0, gt=0, le=1000)  # DMs per second, all senders
+    burst: int = Field(default=10, ge=1, le=10000)
+    workers: int = Field(default=4, ge=1, le=64)  # concurrent posts; platform calls are slow
+    plan_interval_s: float = Field(default=60.0, gt=0)
+    send_interval_s: float = Field(default=5.0, gt=0)
+    lease_ttl_s: float = Field(default=90.0, gt=0)
+    post_timeout_s: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    directory_refresh_s: float = Field(default=3600.0, gt=0)
+
+
 class LoggingSettings(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -145,6 +160,7 @@ class FileSettings(_Strict):
     desk: DeskSettings = DeskSettings()
     reports: ReportsSettings = ReportsSettings()
     logging: LoggingSettings = LoggingSettings()
+    reminders: ReminderSettings = ReminderSettings()
 
 
 class SlackEnv(_Strict):
@@ -237,6 +253,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 update={"path": base / file_settings.knowledge.path}
             )
             updates["knowledge"] = knowledge
+        reminders_path = file_settings.reminders.path
+        if reminders_path is not None and not reminders_path.is_absolute():
+            updates["reminders"] = file_settings.reminders.model_copy(
+                update={"path": base / reminders_path})
         file_settings = file_settings.model_copy(update=updates)
 
     database_url = env.get("DATABASE_URL") or None
