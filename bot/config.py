@@ -118,6 +118,8 @@ class ReportsSettings(_Strict):
     retention_days: int = Field(default=1095, ge=1)  # content purged this long after closing
     max_wrong_keys: int = Field(default=5, ge=1)  # then the case is locked for lockout_minutes,
     lockout_minutes: int = Field(default=15, ge=1)  # doubling with each further lock-out
+    # Dates shown to the desk and to reporters, in hours from UTC (Japan: 9, no DST).
+    utc_offset_hours: int = Field(default=9, ge=-12, le=14)
 
     @field_validator("desk_channel")
     @classmethod
