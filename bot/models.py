@@ -69,3 +69,13 @@ class Feedback(Base):
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     giver: Mapped[str] = mapped_column(String(64))
     helpful: Mapped[bool] = mapped_column(Boolean)
+
+
+class ProcessedEvent(Base):
+    """Platform events already taken on; the primary key is what makes a redelivery a no-op."""
+
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -21,6 +21,8 @@ from bot.config import Settings, load_settings
 from bot.core import Core, build_core
 from bot.db import Database, normalise_url
 from bot.keys import generate_key
+from tests.slack import SlackHarness
+from tests.slack_api import FakeSlackAPI
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,3 +105,19 @@ def core(database: Database, make_settings) -> Iterator[Core]:  # type: ignore[n
         yield built
     finally:
         built.database.dispose()
+
+
+@pytest.fixture
+def slack_api() -> Iterator[FakeSlackAPI]:
+    with FakeSlackAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def slack(core: Core, slack_api: FakeSlackAPI) -> Iterator[SlackHarness]:
+    """The real Bolt app behind the real HTTP server, against the loopback Web API."""
+    harness = SlackHarness(core, slack_api)
+    try:
+        yield harness
+    finally:
+        harness.close()

@@ -7,6 +7,9 @@ Create Date: 2026-11-21
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "processed_events",
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("event_id", sa.String(128), primary_key=True),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_processed_events_received_at", "processed_events", ["received_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_processed_events_received_at", "processed_events")
+    op.drop_table("processed_events")

@@ -1,0 +1,52 @@
+"""The Bolt app: built once from the core and the router, served over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+
+from bot.config import ConfigError, SlackEnv
+from bot.events import EventLedger
+from bot.platforms.slack.context import SlackContext
+from bot.platforms.slack.listeners import register
+from bot.platforms.slack.messenger import SlackMessenger, api_error, web_client
+from handlers.router import Router
+
+# Bolt and slack_sdk log request and response bodies at DEBUG, and those carry user ids and,
+# in modals, report text and receipts: they never log below INFO, whatever the level set.
+QUIET_LOGGERS = ("slack_bolt", "slack_sdk")
+
+
+def quiet_slack_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+
+
+def build_app(router: Router, slack: SlackEnv) -> tuple[App, SlackContext]:
+    """auth.test runs here: a revoked or mistyped token stops start-up with one line."""
+    quiet_slack_libraries()
+    client = web_client(slack)
+    try:
+        client.auth_test()
+    except SlackClientError as exc:
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused the token ({api_error(exc)})") from None
+    try:
+        app = App(
+            client=client,
+            signing_secret=slack.signing_secret,
+            # Socket Mode has no signatures to check; HTTP mode always does.
+            request_verification_enabled=slack.signing_secret is not None,
+            token_verification_enabled=False,  # done above, with a clear message
+            logger=logging.getLogger("slack_bolt.App"),
+        )
+    except BoltError as exc:
+        raise ConfigError(f"SLACK_BOT_TOKEN: {exc}") from None
+    messenger = SlackMessenger(client)
+    ctx = SlackContext(router, client, messenger, EventLedger(router.core.database, "slack"))
+    router.messengers["slack"] = messenger
+    register(app, ctx)
+    return app, ctx

@@ -1,0 +1,49 @@
+"""Messages to the bot: DMs (message.im) and @mentions, answered where they were asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.messages import IncomingMessage
+from bot.platforms.slack.context import SlackContext, guarded, slack_user, strip_mentions
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.middleware
+    def once_per_event(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Redeliveries (X-Slack-Retry-Num) and copies at other instances stop here, acked."""
+        event_id = body.get("event_id")
+        if (body.get("type") == "event_callback" and isinstance(event_id, str)
+                and not ctx.ledger.claim(event_id)):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    @app.event("app_mention")
+    @guarded(ctx, "app_mention")
+    def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+        user = slack_user(event.get("user"))
+        channel = event.get("channel")
+        ts = event.get("ts")
+        if user is None or not isinstance(channel, str) or not isinstance(ts, str):
+            return
+        thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else ts
+        text = event.get("text") if isinstance(event.get("text"), str) else ""
+        reply = ctx.router.message(IncomingMessage(user, strip_mentions(text), channel, thread))
+        ctx.post(channel, reply, user=user.id, thread=thread)
+
+    @app.event({"type": "message", "channel_type": "im"})
+    @guarded(ctx, "message.im")
+    def on_direct_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        # Edits, deletions, joins and our own posts arrive here too: only people's new messages.
+        if event.get("subtype") or event.get("bot_id"):
+            return
+        user = slack_user(event.get("user"))
+        channel = event.get("channel")
+        if user is None or not isinstance(channel, str):
+            return
+        thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
+        text = event.get("text") if isinstance(event.get("text"), str) else ""
+        reply = ctx.router.message(IncomingMessage(user, text, channel, thread))
+        ctx.post(channel, reply, user=user.id, thread=thread)

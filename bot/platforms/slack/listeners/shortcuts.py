@@ -1,0 +1,27 @@
+"""The message shortcut "Ask compliance about this message"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.messages import IncomingMessage
+from bot.platforms.slack.blocks import message_args
+from bot.platforms.slack.context import SlackContext, guarded, slack_user
+
+ASK_ABOUT_MESSAGE = "ask_about_message"
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.message_shortcut(ASK_ABOUT_MESSAGE)
+    @guarded(ctx, "shortcut")
+    def on_ask_about(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user = slack_user((body.get("user") or {}).get("id"))
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        if user is None:
+            return
+        reply = ctx.router.message(IncomingMessage(user, text))
+        respond(response_type="ephemeral", replace_original=False, **message_args(reply))

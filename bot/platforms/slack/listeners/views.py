@@ -1,0 +1,41 @@
+"""Modal submissions: the neutral form's values go to its flow, its outcome back to Slack.
+
+Errors keep the modal open beside the fields; a reply replaces the modal (`response_action:
+update`), which is the only place a report's receipt is ever shown, since messages are kept
+in exports and legal holds and a modal is not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.messages import FormSubmission
+from bot.platforms.slack.blocks import result_view, submitted_values, view_state
+from bot.platforms.slack.context import SlackContext, guarded, slack_user
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.view(re.compile(r"^[a-z_]+\.[a-z_.]+$"))
+    @guarded(ctx, "view_submission")
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = slack_user((body.get("user") or {}).get("id"))
+        if user is None:
+            ack()
+            return
+        state, _lang = view_state(view)
+        submission = FormSubmission(user, str(view.get("callback_id")), submitted_values(view),
+                                    state)
+        outcome = ctx.router.submit(submission)
+        if outcome.errors:
+            ack(response_action="errors", errors=outcome.errors)
+            return
+        if outcome.reply is not None:
+            title = (view.get("title") or {}).get("text") or outcome.reply.title or "OK"
+            ack(response_action="update", view=result_view(outcome.reply, title=str(title)))
+        else:
+            ack()
+        if outcome.followup is not None:
+            ctx.post(user.id, outcome.followup)

@@ -1,0 +1,80 @@
+"""The Web API side of Slack: a WebClient with rate-limit retries, and the neutral Messenger."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.config import SlackEnv
+from bot.messages import Address, MessageRef, MessengerError, Reply
+from bot.platforms.slack.blocks import message_args
+
+log = logging.getLogger(__name__)
+
+
+def web_client(slack: SlackEnv, *, rate_limit_retries: int = 3) -> WebClient:
+    """Retries honour Retry-After on 429 (slack_sdk's handler) and reconnect on resets."""
+    kwargs = {"base_url": slack.api_url} if slack.api_url else {}
+    client = WebClient(token=slack.bot_token, timeout=10, **kwargs)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+    ]
+    return client
+
+
+def api_error(exc: SlackClientError) -> str:
+    """The short name of a failure, safe to log: Slack's error code, never the request."""
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error', 'error')}"
+    return type(exc).__name__
+
+
+class SlackMessenger:
+    platform = "slack"
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, to: Address, reply: Reply) -> MessageRef:
+        # A user id as the channel of chat.postMessage opens (or reuses) the bot's DM with them.
+        kwargs = {"thread_ts": to.thread} if to.thread else {}
+        try:
+            response = self.client.chat_postMessage(channel=to.id, **message_args(reply),
+                                                    **kwargs)
+        except SlackClientError as exc:
+            raise _messenger_error(exc) from None
+        return MessageRef("slack", str(response["channel"]), str(response["ts"]))
+
+    def update(self, ref: MessageRef, reply: Reply) -> None:
+        try:
+            self.client.chat_update(channel=ref.channel, ts=ref.id, **message_args(reply))
+        except SlackClientError as exc:
+            raise _messenger_error(exc) from None
+
+    def can_post(self, channel: str) -> bool:
+        """Start-up check for configured channels: the bot must exist in them."""
+        try:
+            info = self.client.conversations_info(channel=channel)
+        except SlackClientError as exc:
+            log.warning("channel check failed: %s", api_error(exc))
+            return False
+        return bool(info.get("channel", {}).get("is_member", False))
+
+
+def _messenger_error(exc: SlackClientError) -> MessengerError:
+    retry_after: float | None = None
+    if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
+        header = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+            "retry-after")
+        try:
+            retry_after = float(header) if header else 1.0
+        except ValueError:
+            retry_after = 1.0
+    return MessengerError(f"Slack Web API: {api_error(exc)}", retry_after=retry_after)
