@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core import Core
@@ -94,18 +93,12 @@ ASK_FORM = "ask.question"
 Command = Callable[[IncomingMessage, str], Reply]
 
 
-@dataclass(frozen=True)
-class CommandWord:
-    name: str
-    lang: str | None  # the language a word implies ("通報" is Japanese), None for English words
-
-
 class Router:
     def __init__(self, core: Core, messengers: Mapping[str, Messenger] | None = None) -> None:
         self.core = core
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.ask = AskFlow(core)
-        self._commands: dict[str, tuple[Command, str | None]] = {}
+        self._commands: dict[str, tuple[Command, str]] = {}
         self._actions: dict[str, ActionHandler] = {"ask": self.ask}
         self._forms: dict[str, FormHandler] = {}
         self.home_sections: list[HomeSection] = []
@@ -120,10 +113,10 @@ class Router:
     # -- registration ------------------------------------------------------------------------
 
     def add_command(self, command: Command, *words: str) -> None:
-        """Words that are ASCII imply nothing about the language; others imply Japanese."""
+        """The word sets the reply's language ("report" English, "通報" Japanese) unless
+        text after it says otherwise: the bot answers in the language it was asked in."""
         for word in words:
-            lang = None if word.isascii() else "ja"
-            self._commands[word.lower()] = (command, lang)
+            self._commands[word.lower()] = (command, "en" if word.isascii() else "ja")
 
     def add_actions(self, prefix: str, handler: ActionHandler) -> None:
         self._actions[prefix] = handler
@@ -147,7 +140,7 @@ class Router:
             return self.ask.handle_message(message)
         command, word_lang = found
         rest = rest.strip()
-        lang = word_lang or (detect_lang(rest) if rest else self.default_lang)
+        lang = detect_lang(rest) if rest else word_lang
         return command(IncomingMessage(message.user, rest, message.channel, message.thread), lang)
 
     def action(self, event: ActionEvent) -> Reply | None:
