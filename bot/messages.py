@@ -146,9 +146,6 @@ class MessengerError(Exception):
         super().__init__(*args)
         self.retry_after = retry_after
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after  # seconds the platform asked us to wait (429), if any
 
 
 class Messenger(Protocol):
