@@ -79,16 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core import build_core
-    from bot.platforms.console import ConsoleChat
-    from handlers.router import Router
+    from bot.run import run
 
-    core = build_core(settings, local_setup=True)
-    base, _ = core.knowledge.current()
-    chat = ConsoleChat(Router(core), sys.stdin, sys.stdout, entries=len(base.entries),
-                       lang=settings.file.default_language)
-    chat.run()
-    return 0
+    return run(settings)
 
 
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:

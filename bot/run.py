@@ -1,0 +1,76 @@
+"""`compliance-bot run`: start every platform that has credentials, or the console chat.
+
+Slack runs in Socket Mode when SLACK_APP_TOKEN is set and in HTTP mode otherwise; the HTTP
+server runs whenever a platform does, since health checks and metrics live there too.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from bot.config import ConfigError, Settings
+from bot.core import Core, build_core
+from bot.server import HttpServer, Routes
+from handlers.router import Router
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings) -> int:
+    if settings.slack is None:
+        return run_console(settings)
+    # Only the console default may make its own key and schema; a workspace bot may not.
+    core = build_core(settings)
+    router = Router(core)
+    routes = Routes()
+    stoppers = [_start_slack(router, settings, routes)]
+    server = HttpServer(routes, port=settings.port).start()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    log.info("compliance-bot running")
+    stop.wait()
+    log.info("compliance-bot stopping")
+    server.stop()
+    for stopper in stoppers:
+        stopper()
+    core.database.dispose()
+    return 0
+
+
+def _start_slack(router: Router, settings: Settings, routes: Routes):  # type: ignore[no-untyped-def]
+    from bot.platforms.slack.app import build_app
+
+    slack = settings.slack
+    assert slack is not None
+    app, _ = build_app(router, slack)
+    if slack.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, slack.app_token)
+        try:
+            handler.connect()
+        except Exception as exc:
+            raise ConfigError(f"SLACK_APP_TOKEN: cannot open Socket Mode ({exc})") from None
+        log.info("Slack: Socket Mode connected")
+        return handler.close
+    from bot.platforms.slack.http import SlackEndpoint
+
+    assert slack.signing_secret is not None
+    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret))
+    log.info("Slack: HTTP mode at POST /slack/events")
+    return lambda: None
+
+
+def run_console(settings: Settings) -> int:
+    from bot.platforms.console import ConsoleChat
+
+    core: Core = build_core(settings, local_setup=True)
+    base, _ = core.knowledge.current()
+    chat = ConsoleChat(Router(core), sys.stdin, sys.stdout, entries=len(base.entries),
+                       lang=settings.file.default_language)
+    chat.run()
+    return 0
