@@ -26,6 +26,7 @@ from bot.messages import (
 )
 from bot.search.text import detect_lang
 from handlers.ask import AskFlow
+from handlers.report import ReportFlow
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,8 @@ class Router:
         self._forms: dict[str, FormHandler] = {}
         self.home_sections: list[HomeSection] = []
         self.add_command(self._help, "help", "ヘルプ", "使い方")
-        self.add_command(self._coming_soon, "report", "通報", "相談")
-        self.add_command(self._coming_soon, "case", "確認")
+        self.reports = ReportFlow(core)
+        self.reports.install(self)
 
     @property
     def default_lang(self) -> str:

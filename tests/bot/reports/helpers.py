@@ -1,0 +1,102 @@
+"""Driving the report flows as adapters do: commands, forms and buttons through the Router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.core import Core
+from bot.messages import (
+    ActionEvent,
+    Address,
+    Form,
+    FormOutcome,
+    FormSubmission,
+    IncomingMessage,
+    MessageRef,
+    Reply,
+    User,
+)
+from tests.chat import TestChat
+
+REPORTER = User("slack", "U0REPORTER9", "Taro Whistle")
+DESK_A = User("slack", "U0DESKA")
+DESK_B = User("slack", "U0DESKB")
+OUTSIDER = User("slack", "U0OUTSIDER")
+DESK_CONFIG = "desk:\n  members: ['slack:U0DESKA', 'slack:U0DESKB']\n"
+REPORTS_CONFIG = "reports:\n  desk_channel: 'slack:C0DESK'\n  notice_delay_max_minutes: 0\n"
+START = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+
+
+class Clock:
+    """The time the flows see; tests move it forward instead of patching."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class ReportChat(TestChat):
+    __test__ = False
+
+    def __init__(self, core: Core, user: User = REPORTER, clock: Clock | None = None) -> None:
+        super().__init__(core, user)
+        self.clock = clock or Clock()
+        self.router.reports.clock = self.clock
+
+    def command(self, text: str, user: User | None = None) -> Reply:
+        reply = self.router.command(IncomingMessage(user or self.user, text))
+        self.replies.append(reply)
+        return reply
+
+    def submit(self, form: Form, values: dict[str, str], user: User | None = None
+               ) -> FormOutcome:
+        return self.router.submit(FormSubmission(user or self.user, form.id, values, form.state))
+
+    def act(self, action: str, value: str, user: User) -> Reply:
+        reply = self.router.action(ActionEvent(user, action, value))
+        assert reply is not None
+        return reply
+
+    # -- whole steps -----------------------------------------------------------------------
+
+    def report(self, user: User | None = None, **values: str) -> tuple[str, str]:
+        """Submit a report; the case number and key from the receipt."""
+        form = self.command("report", user).form
+        assert form is not None
+        outcome = self.submit(form, {"category": "info_leak", "what": "顧客情報が共有フォルダに",
+                                     **values}, user)
+        assert not outcome.errors, outcome.errors
+        assert outcome.reply is not None and outcome.followup is None
+        fields = dict(outcome.reply.fields)
+        return fields["Case number"], fields["Secret key"]
+
+    def check(self, case_number: str, key: str, user: User | None = None) -> FormOutcome:
+        form = self.command("case", user).form
+        assert form is not None
+        return self.submit(form, {"case_number": case_number, "key": key}, user)
+
+    def desk_form(self, case_number: str, user: User) -> Form:
+        reply = self.command(f"case {case_number}", user)
+        assert reply.form is not None, reply.text
+        return reply.form
+
+
+@dataclass
+class RecordingMessenger:
+    """A platform that accepts every post and remembers it."""
+
+    platform: str = "slack"
+    posts: list[tuple[Address, Reply]] = field(default_factory=list)
+
+    def post(self, to: Address, reply: Reply) -> MessageRef:
+        self.posts.append((to, reply))
+        return MessageRef(self.platform, to.id, f"{len(self.posts)}.0001")
+
+    def update(self, ref: MessageRef, reply: Reply) -> None:
+        raise AssertionError("desk notices are never updated")
