@@ -9,10 +9,37 @@ from __future__ import annotations
 import getpass
 from typing import TextIO
 
-from bot.i18n import t
-from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
+from bot.i18n import register, t
+from bot.messages import (
+    ActionEvent,
+    Button,
+    Form,
+    FormField,
+    FormSubmission,
+    IncomingMessage,
+    Reply,
+    User,
+)
 from handlers.ask import FEEDBACK, PICK
 from handlers.router import Router
+
+CANCEL = ("/cancel", "/キャンセル")
+
+register({
+    "console.form.how": {
+        "ja": "項目ごとに入力して Enter。任意の項目は空のまま Enter で省略、/cancel で中止。",
+        "en": "Answer each item and press Enter. Empty skips an optional item; /cancel aborts.",
+    },
+    "console.form.optional": {"ja": "（任意）", "en": " (optional)"},
+    "console.form.default": {"ja": "空のままなら: {value}", "en": "empty means: {value}"},
+    "console.form.required": {"ja": "この項目は必須です。", "en": "This item is required."},
+    "console.form.choose": {
+        "ja": "番号で選んでください（1〜{count}）。", "en": "Please pick a number (1-{count})."},
+    "console.form.too_long": {
+        "ja": "{limit}文字以内で入力してください。", "en": "At most {limit} characters, please."},
+    "console.form.cancelled": {"ja": "中止しました。何も送信していません。",
+                               "en": "Cancelled; nothing was sent."},
+})
 
 
 def render(reply: Reply) -> str:
@@ -49,10 +76,88 @@ class ConsoleChat:
         self.stdout.flush()
 
     def show(self, reply: Reply) -> None:
+        """A reply that carries a form is that form (as a modal replaces its opener)."""
         self.lang = reply.lang
+        if reply.form is not None:
+            self.fill(reply.form)
+            return
         if not reply.ephemeral:
             self._buttons = reply.buttons
         self.say(render(reply))
+
+    # -- forms: one prompt per field ---------------------------------------------------------
+
+    def fill(self, form: Form) -> None:
+        """Prompt each field, submit, re-prompt the fields the flow found wrong, show the reply.
+
+        The outcome's reply is shown here and nowhere else, as a modal shows it in place of the
+        form: that is where a report's receipt appears.
+        """
+        lang = form.lang
+        head = [f"■ {form.title}", *([form.intro] if form.intro else []),
+                t("console.form.how", lang)]
+        self.say("\n".join(head))
+        values: dict[str, str] = {}
+        pending = form.fields
+        while True:
+            for field in pending:
+                value = self._prompt(field, lang)
+                if value is None:
+                    self.say(t("console.form.cancelled", lang))
+                    return
+                values[field.name] = value
+            outcome = self.router.submit(FormSubmission(self.user, form.id, values, form.state))
+            if not outcome.errors:
+                break
+            labels = {field.name: field.label for field in form.fields}
+            self.say("\n".join(f"⚠ {labels.get(name, name)}: {message}"
+                                for name, message in outcome.errors.items()))
+            pending = [field for field in form.fields if field.name in outcome.errors]
+            if not pending:
+                return
+        if outcome.reply is not None:
+            self.show(outcome.reply)
+        if outcome.followup is not None:
+            self.show(outcome.followup)
+
+    def _prompt(self, field: FormField, lang: str) -> str | None:
+        """One field's answer; None when the user cancels or input ends."""
+        lines = [field.label + ("" if field.required else t("console.form.optional", lang))]
+        if field.hint:
+            lines.append(f"  ({field.hint})")
+        lines.extend(f"  [{number}] {choice.label}"
+                     for number, choice in enumerate(field.options, 1))
+        if field.initial:
+            initial = next((c.label for c in field.options if c.value == field.initial),
+                           field.initial)
+            lines.append("  " + t("console.form.default", lang, value=initial))
+        self.stdout.write("\n".join(lines) + "\n")
+        while True:
+            self.stdout.write("» ")
+            self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                return None
+            value = line.strip()
+            if value in CANCEL:
+                return None
+            if not value:
+                if field.initial is not None or not field.required:
+                    return field.initial or ""
+                self.stdout.write(t("console.form.required", lang) + "\n")
+                continue
+            if field.options:
+                choice = _choose(field, value)
+                if choice is None:
+                    self.stdout.write(t("console.form.choose", lang,
+                                        count=len(field.options)) + "\n")
+                    continue
+                return choice
+            if field.max_length and len(value) > field.max_length:
+                self.stdout.write(t("console.form.too_long", lang, limit=field.max_length)
+                                  + "\n")
+                continue
+            return value
 
     def run(self) -> None:
         self.say(t("console.banner", self.lang, entries=self.entries))
@@ -101,3 +206,13 @@ class ConsoleChat:
         reply = self.router.action(event)
         if reply is not None:
             self.show(reply)
+
+
+def _choose(field: FormField, typed: str) -> str | None:
+    """A choice by its number, its value or its label."""
+    if typed.isdigit() and 1 <= int(typed) <= len(field.options):
+        return field.options[int(typed) - 1].value
+    for choice in field.options:
+        if typed in (choice.value, choice.label):
+            return choice.value
+    return None
