@@ -109,7 +109,16 @@ class HttpServer:
                  threads: int = 8) -> None:
         self.server = create_server(routes, host=host, port=port, threads=threads,
                                     ident="compliance-bot", clear_untrusted_proxy_headers=True)
-        self._thread = threading.Thread(target=self.server.run, name="http", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
+        self._stopping = False
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # Closing the sockets from another thread wakes the loop with EBADF: that is a stop.
+            if not self._stopping:
+                raise
 
     @property
     def port(self) -> int:
@@ -121,5 +130,7 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
+        self.server.task_dispatcher.shutdown()  # type: ignore[union-attr]
         self.server.close()
         self._thread.join(timeout=5)

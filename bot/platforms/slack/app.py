@@ -45,6 +45,13 @@ def build_app(router: Router, slack: SlackEnv) -> tuple[App, SlackContext]:
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: {exc}") from None
+
+    @app.error
+    def one_line(error: Exception) -> None:
+        """Bolt would log a traceback quoting its own internals: one line names the failure."""
+        logging.getLogger("bot.platforms.slack").warning(
+            "slack request not handled: %s", type(error).__name__)
+
     messenger = SlackMessenger(client)
     ctx = SlackContext(router, client, messenger, EventLedger(router.core.database, "slack"))
     router.messengers["slack"] = messenger

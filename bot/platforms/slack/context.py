@@ -79,6 +79,8 @@ class SlackContext:
             self.post(channel, reply, user=user)
         except SlackClientError as exc:
             log.error("apology not delivered either: %s", api_error(exc))
+        except OSError as exc:  # Slack unreachable: the first failure is already logged
+            log.error("apology not delivered either: %s", type(exc).__name__)
 
 
 def where(body: dict[str, Any]) -> tuple[str | None, str | None]:

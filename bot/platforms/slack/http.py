@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
@@ -39,14 +40,17 @@ class SlackEndpoint:
         content_type = request.content_type()
         if content_type not in (JSON, FORM):
             return Response.text(415, "unsupported content type")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return Response.text(400, "body is not UTF-8")
         if not self.verifier.is_valid(
-            body, request.header("x-slack-request-timestamp") or "",
+            text, request.header("x-slack-request-timestamp") or "",
             request.header("x-slack-signature") or "",
         ):
             log.warning("slack request refused: bad signature or stale timestamp")
             return Response.text(401, "invalid signature")
         try:
-            text = body.decode("utf-8")
             if not _parses(text, content_type):
                 raise ValueError
         except ValueError:
@@ -66,10 +70,46 @@ class SlackEndpoint:
 
 
 def _parses(text: str, content_type: str) -> bool:
-    """Events are a JSON object; commands a form; interactions a form with a JSON payload."""
+    """Events are a JSON object; commands a form; interactions a form with a JSON payload.
+
+    Beyond parsing, the fields Bolt reaches into before any listener runs must have the types
+    Slack documents, or Bolt fails inside its middleware with a traceback.
+    """
     if content_type == JSON:
-        return isinstance(json.loads(text), dict)
+        payload = json.loads(text)
+        return isinstance(payload, dict) and _shaped_like_slack(payload)
     fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     if "payload" in fields:
-        return isinstance(json.loads(fields["payload"]), dict)
+        payload = json.loads(fields["payload"])
+        return isinstance(payload, dict) and _shaped_like_slack(payload)
     return bool(fields)
+
+
+def _is(value: object, kind: type | tuple[type, ...], optional: bool = True) -> bool:
+    return (optional and value is None) or isinstance(value, kind)
+
+
+def _shaped_like_slack(payload: dict[str, Any]) -> bool:
+    if not _is(payload.get("type"), str):
+        return False
+    for name in ("team", "user", "channel", "view", "message", "container", "enterprise"):
+        if not _is(payload.get(name), (dict, str)):
+            return False
+    if not _is(payload.get("event"), dict):
+        return False
+    event = payload.get("event") or {}
+    if not _is(event.get("type"), str) or not _is(payload.get("event_id"), str):
+        return False
+    authorizations = payload.get("authorizations")
+    if not _is(authorizations, list) or not all(
+            isinstance(a, dict) for a in authorizations or []):
+        return False
+    actions = payload.get("actions")
+    if not _is(actions, list):
+        return False
+    for action in actions or []:
+        if not isinstance(action, dict) or not _is(action.get("action_id"), str) \
+                or not _is(action.get("block_id"), str):
+            return False
+    view = payload.get("view")
+    return not isinstance(view, dict) or _is(view.get("callback_id"), str)

@@ -175,9 +175,3 @@ def test_empty_question_in_the_modal_keeps_it_open_with_an_error(slack, slack_ap
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
     assert "question" in answer["errors"]
-
-
-def test_report_and_case_answer_politely_until_wired(slack, slack_api):
-    slack.command("report")
-    [call] = slack_api.wait_for("response_url")
-    assert call.params["response_type"] == "ephemeral"
