@@ -13,6 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.escalations.settings import EscalationSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "COMPLIANCE_BOT_CONFIG"
 
@@ -86,8 +88,11 @@ class SearchSettings(_Strict):
     max_question_chars: int = Field(default=2000, ge=10)
 
 
-class DeskSettings(_Strict):
-    """Who works the compliance desk: only they may read reports and act on escalations."""
+class DeskSettings(EscalationSettings):
+    """Who works the compliance desk: only they may read reports and act on escalations.
+
+    Routing, the lead channel and SLAs come from EscalationSettings (bot/escalations).
+    """
 
     # "platform:user_id", e.g. "slack:U0123ABCD" or "console:hanako"
     members: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from bot.messages import ActionEvent, Button, IncomingMessage, Reply
 from bot.models import Feedback, Question
 from bot.search.engine import SearchResult
 from bot.search.text import detect_lang
+from handlers.escalate import escalate_buttons
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +73,14 @@ class AskFlow:
         log.info("question %s: entry=%s score=%.3f answered=%s", question.id,
                  question.entry_id, question.score, question.answered)
         if not result.answered:
-            return self._abstain(lang)
+            return self._abstain(question.id, lang)
         return self._answer(question.id, result.best.entry, lang, result)
 
-    def _abstain(self, lang: str) -> Reply:
+    def _abstain(self, question_id: int, lang: str) -> Reply:
         desk = self.core.company_values(lang)["desk"]
         title = t("answer.abstain_title", lang)
-        return Reply(t("answer.abstain", lang, desk=desk), lang, title=title)
+        return Reply(t("answer.abstain", lang, desk=desk), lang, title=title,
+                     buttons=escalate_buttons(self.core, question_id, lang))
 
     def _answer(
         self, question_id: int, entry: Entry, lang: str, result: SearchResult | None = None
@@ -88,6 +90,7 @@ class AskFlow:
             Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}")
             for m in (result.suggestions if result else [])
         ]
+        buttons += escalate_buttons(self.core, question_id, lang)  # empty without a desk channel
         buttons += [
             Button(t("answer.yes", lang), FEEDBACK, f"{question_id}:up", style="primary"),
             Button(t("answer.no", lang), FEEDBACK, f"{question_id}:down"),

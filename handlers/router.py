@@ -26,6 +26,7 @@ from bot.messages import (
 )
 from bot.search.text import detect_lang
 from handlers.ask import AskFlow
+from handlers.desk import install as install_desk
 from handlers.report import ReportFlow
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Router:
         self.add_command(self._help, "help", "ヘルプ", "使い方")
         self.reports = ReportFlow(core)
         self.reports.install(self)
+        self.desk = install_desk(self)  # escalations: /comply desk, triage buttons and forms
 
     @property
     def default_lang(self) -> str:
@@ -128,8 +130,9 @@ class Router:
     # -- dispatch ----------------------------------------------------------------------------
 
     def message(self, message: IncomingMessage) -> Reply:
-        """A DM or a mention: always a question."""
-        return self.ask.handle_message(message)
+        """A DM or a mention: a question, unless it answers the desk in an escalation's thread."""
+        reply = self.desk.thread_message(message) if message.thread else None
+        return reply or self.ask.handle_message(message)
 
     def command(self, message: IncomingMessage) -> Reply:
         """`/comply <word> <rest>`: a known word runs its command, anything else is a question."""
