@@ -20,6 +20,13 @@ from handlers.router import Router
 QUIET_LOGGERS = ("slack_bolt", "slack_sdk")
 
 
+# The bot token scopes the code needs, as deploy/slack/manifest.yaml requests them.
+REQUIRED_SCOPES = frozenset({
+    "app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history",
+})
+BOT_EVENTS = frozenset({"app_home_opened", "app_mention", "message.im"})
+
+
 def quiet_slack_libraries() -> None:
     for name in QUIET_LOGGERS:
         logger = logging.getLogger(name)
@@ -31,9 +38,16 @@ def build_app(router: Router, slack: SlackEnv) -> tuple[App, SlackContext]:
     quiet_slack_libraries()
     client = web_client(slack)
     try:
-        client.auth_test()
+        auth = client.auth_test()
     except SlackClientError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused the token ({api_error(exc)})") from None
+    granted = auth.headers.get("x-oauth-scopes") or auth.headers.get("X-OAuth-Scopes")
+    if granted:
+        missing = REQUIRED_SCOPES - {scope.strip() for scope in granted.split(",")}
+        if missing:
+            logging.getLogger("bot.platforms.slack").warning(
+                "the bot token lacks scopes %s: reinstall the app from deploy/slack/manifest.yaml",
+                ", ".join(sorted(missing)))
     try:
         app = App(
             client=client,
