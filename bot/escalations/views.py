@@ -109,7 +109,8 @@ register({
     "esc.field.topics": {"ja": "トピック", "en": "Topics"},
     "esc.field.route": {"ja": "振り分け", "en": "Routed by"},
     "esc.due.by": {"ja": "{due}まで", "en": "due {due}"},
-    "esc.due.soon": {"ja": "⏰ {due}まで（あと{left}）", "en": "⏰ due {due} ({left} left)"},
+    "esc.due.soon": {"ja": "⏰ {due}まで", "en": "⏰ due {due}"},
+    "esc.due.left": {"ja": "⏰ {due}まで（あと{left}）", "en": "⏰ due {due} ({left} left)"},
     "esc.due.overdue": {"ja": "⚠ 期限超過（{due}）", "en": "⚠ overdue (due {due})"},
     "esc.due.met": {"ja": "✅ {at}", "en": "✅ {at}"},
     "esc.bot.answer": {"ja": "{entry}（スコア {score}）", "en": "{entry} (score {score})"},
@@ -242,17 +243,17 @@ class Views:
     # -- the desk's side ---------------------------------------------------------------------
 
     def _due(self, due: datetime, met: datetime | None, warned: bool, now: datetime,
-             lang: str) -> str:
-        # "Time left" goes stale between updates, so the card shows it only once the sweep
-        # has flagged the target (and refreshed the card); otherwise the due time alone.
+             lang: str, *, left: bool = False) -> str:
+        # The card shows absolute times only: "time left" would go stale between updates.
+        # The lead's warning is a snapshot, so it says how long is left.
         if met is not None:
             return t("esc.due.met", lang, at=self.when(met))
         if aware(now) > aware(due):
             return t("esc.due.overdue", lang, due=self.when(due))
-        if warned:
-            left = left_label(self.calendar.between(now, due), lang)
-            return t("esc.due.soon", lang, due=self.when(due), left=left)
-        return t("esc.due.by", lang, due=self.when(due))
+        if left:
+            remaining = left_label(self.calendar.between(now, due), lang)
+            return t("esc.due.left", lang, due=self.when(due), left=remaining)
+        return t("esc.due.soon" if warned else "esc.due.by", lang, due=self.when(due))
 
     def _owner_line(self, escalation: Escalation, lang: str) -> str:
         owner = escalation.owner_name or t("esc.nobody", lang)
@@ -317,10 +318,10 @@ class Views:
         card = self.triage_card(escalation, now)
         lines = []
         if "first_response" in targets:
-            due = self._due(escalation.first_response_due, None, True, now, lang)
+            due = self._due(escalation.first_response_due, None, True, now, lang, left=True)
             lines.append(f"{t('esc.field.first_response', lang)}: {due}")
         if "resolution" in targets:
-            due = self._due(escalation.resolution_due, None, True, now, lang)
+            due = self._due(escalation.resolution_due, None, True, now, lang, left=True)
             lines.append(f"{t('esc.field.resolution', lang)}: {due}")
         lines.append(t("esc.lead.where", lang, channel=escalation.channel))
         return Reply(

@@ -210,7 +210,8 @@ def test_the_requester_answers_the_desk_into_the_triage_thread(desk):
     assert [(m.role, m.text) for m in messages] == [
         ("desk", "どの建物の食堂ですか？"), ("requester", "本社ビルです"), ("requester", "2階です")]
     # A thread that is not an escalation's is an ordinary question.
-    assert desk.say(UNANSWERABLE, channel=dm.ref.channel, thread="999.0").title == "お答えできません"
+    other = desk.say(UNANSWERABLE, channel=dm.ref.channel, thread="999.0")
+    assert other.title == "お答えできません"
 
 
 def test_only_the_requester_may_answer(desk):
