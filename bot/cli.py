@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     gaps = kb.add_parser("gaps", help="unanswered and badly rated questions")
     gaps.add_argument("--since", type=_date, help="first day to include (YYYY-MM-DD, UTC)")
     gaps.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    reports = commands.add_parser("reports", help="anonymous reports").add_subparsers(
+        dest="reports_command", required=True, metavar="ACTION")
+    reports.add_parser("rekey", help="re-encrypt every report under the current secret key")
+    due = reports.add_parser("due", help="open cases and their deadlines (no content)")
+    due.add_argument("--json", action="store_true", help="one JSON object per line")
 
     ask = commands.add_parser("ask", help="ask one question (or '-' for one per stdin line)")
     ask.add_argument("question", help="the question, or '-' to read questions from stdin")
@@ -208,9 +214,41 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.audit import AuditTrail
+    from bot.core import open_database
+    from bot.reports.deadlines import utcnow
+    from bot.reports.service import Reports
+
+    keyring = load_keyring(settings)
+    database = open_database(settings)
+    reports = Reports(database, keyring, AuditTrail(keyring), settings.file.reports,
+                      settings.file.desk.members)
+    try:
+        if args.reports_command == "rekey":
+            counts = reports.rekey()
+            print(f"re-encrypted {counts['reports']} reports and {counts['messages']} messages "
+                  f"under key {reports.sealer.current_id}")
+            return 0
+        now, soon = utcnow(), timedelta(days=settings.file.reports.remind_before_days)
+        for case in reports.open_cases(actor="cli"):
+            for deadline in case.deadlines:
+                row = {"case": case.case_number, "status": case.status,
+                       "deadline": deadline.kind, "due": deadline.due.isoformat(),
+                       "state": deadline.state(now, soon)}
+                if args.json:
+                    print(json.dumps(row))
+                elif row["state"] != "met":
+                    print(f"{row['case']}  {row['status']:<16} {row['deadline']:<12} "
+                          f"{deadline.due:%Y-%m-%d %H:%M} UTC  {row['state']}")
+        return 0
+    finally:
+        database.dispose()
+
+
 COMMANDS = {
     "run": cmd_run, "keygen": cmd_keygen, "db": cmd_db, "audit": cmd_audit, "kb": cmd_kb,
-    "ask": cmd_ask,
+    "ask": cmd_ask, "reports": cmd_reports,
 }
 
 if __name__ == "__main__":

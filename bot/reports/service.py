@@ -328,6 +328,15 @@ class Reports:
                               details={"count": len(cases)})
             return cases
 
+    def open_cases(self, actor: str) -> list[CaseSummary]:
+        """Every open case without content, for operators (`compliance-bot reports due`)."""
+        with self.database.transaction() as session:
+            query = select(Report).where(Report.closed_at.is_(None)).order_by(Report.received_at)
+            cases = [self._summary(report) for report in session.scalars(query)]
+            self.audit.record(session, actor=actor, action="report.listed", subject="reports",
+                              details={"count": len(cases)})
+            return cases
+
     def _access(
         self, session: Session, member: str, actor: str, case_number: str, lock: bool = False
     ) -> tuple[Report | None, Refused | None]:

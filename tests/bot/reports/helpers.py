@@ -100,3 +100,42 @@ class RecordingMessenger:
 
     def update(self, ref: MessageRef, reply: Reply) -> None:
         raise AssertionError("desk notices are never updated")
+
+
+def report_core(database, make_settings, config: str = "") -> Core:  # type: ignore[no-untyped-def]
+    """A core whose desk has two members and whose reports go to a desk channel at once."""
+    from bot.core import build_core
+
+    settings = make_settings(DESK_CONFIG + REPORTS_CONFIG + config, DATABASE_URL=database.url)
+    return build_core(settings)
+
+
+def dump_database(database) -> str:  # type: ignore[no-untyped-def]
+    """Every row of every table as text, plus the raw bytes of an SQLite file (with its WAL)."""
+    import sqlalchemy as sa
+
+    parts: list[str] = []
+    with database.engine.connect() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            if database.dialect == "postgresql":
+                rows = connection.exec_driver_sql(f'SELECT t::text FROM "{table}" t')
+            else:
+                rows = connection.exec_driver_sql(f'SELECT * FROM "{table}"')
+            parts += [table, *(repr(tuple(row)) for row in rows)]
+    if database.dialect == "sqlite":
+        from pathlib import Path
+
+        path = Path(database.engine.url.database)
+        for file in path.parent.glob(path.name + "*"):
+            parts.append(file.read_bytes().decode("utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def audit_export(core: Core) -> str:
+    from bot.audit import export_rows, format_rows
+
+    with core.database.transaction() as session:
+        return "".join(
+            chunk for fmt in ("csv", "jsonl")
+            for chunk in format_rows(export_rows(session, None), fmt)
+        )
