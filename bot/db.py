@@ -32,7 +32,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    # A stopped server must fail a readiness check in seconds, not hang it.
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

@@ -13,6 +13,8 @@ import threading
 
 from bot.config import ConfigError, Settings
 from bot.core import Core, build_core
+from bot.health import Readiness
+from bot.metrics import REGISTRY, DatabaseGauges, MetricsEndpoint
 from bot.server import HttpServer, Routes
 from handlers.router import Router
 
@@ -26,7 +28,12 @@ def run(settings: Settings) -> int:
     core = build_core(settings)
     router = Router(core)
     routes = Routes()
-    stoppers = [_start_slack(router, settings, routes)]
+    readiness = Readiness(core)
+    routes.add("/readyz", readiness)
+    routes.add("/metrics", MetricsEndpoint())
+    gauges = DatabaseGauges(core.database)
+    REGISTRY.register(gauges)
+    stoppers = [_start_slack(router, settings, routes, readiness)]
     server = HttpServer(routes, port=settings.port).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -41,7 +48,8 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def _start_slack(router: Router, settings: Settings, routes: Routes):  # type: ignore[no-untyped-def]
+def _start_slack(router: Router, settings: Settings, routes: Routes,  # type: ignore[no-untyped-def]
+                 readiness: Readiness):
     from bot.platforms.slack.app import build_app
 
     slack = settings.slack
@@ -56,6 +64,7 @@ def _start_slack(router: Router, settings: Settings, routes: Routes):  # type: i
         except Exception as exc:
             raise ConfigError(f"SLACK_APP_TOKEN: cannot open Socket Mode ({exc})") from None
         log.info("Slack: Socket Mode connected")
+        readiness.add("slack", handler.client.is_connected)
         return handler.close
     from bot.platforms.slack.http import SlackEndpoint
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from bot.core import Core
 from bot.i18n import t
 from bot.kb.schema import Entry, fill_placeholders
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply
+from bot.metrics import ANSWER_SECONDS, QUESTIONS
 from bot.models import Feedback, Question
 from bot.search.engine import SearchResult
 from bot.search.text import detect_lang
@@ -41,6 +43,7 @@ class AskFlow:
         if len(text) > limit:
             return Reply(t("ask.too_long", lang, limit=limit), lang, ephemeral=True)
         base, engine = self.core.knowledge.current()
+        started = time.perf_counter()
         result = engine.search(text, lang)
         asker = self.core.pseudonym(message.user)
         with self.core.database.transaction() as session:
@@ -72,6 +75,8 @@ class AskFlow:
             )
         log.info("question %s: entry=%s score=%.3f answered=%s", question.id,
                  question.entry_id, question.score, question.answered)
+        QUESTIONS.labels("answered" if result.answered else "abstained").inc()
+        ANSWER_SECONDS.observe(time.perf_counter() - started)
         if not result.answered:
             return self._abstain(question.id, lang)
         return self._answer(question.id, result.best.entry, lang, result)
