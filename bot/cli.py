@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot import __version__, migrate
 from bot.config import ConfigError, Settings, load_settings
+from bot.escalations.cli import add_parser as add_desk_parser
 from bot.kb.loader import load_knowledge
 from bot.kb.schema import fill_placeholders
 from bot.kb.store import KnowledgeLoadError
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     reports.add_parser("rekey", help="re-encrypt every report under the current secret key")
     due = reports.add_parser("due", help="open cases and their deadlines (no content)")
     due.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    add_desk_parser(commands)
 
     ask = commands.add_parser("ask", help="ask one question (or '-' for one per stdin line)")
     ask.add_argument("question", help="the question, or '-' to read questions from stdin")
@@ -246,9 +249,15 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
 
 
+def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.escalations.cli import run
+
+    return run(args, settings)
+
+
 COMMANDS = {
     "run": cmd_run, "keygen": cmd_keygen, "db": cmd_db, "audit": cmd_audit, "kb": cmd_kb,
-    "ask": cmd_ask, "reports": cmd_reports,
+    "ask": cmd_ask, "reports": cmd_reports, "desk": cmd_desk,
 }
 
 if __name__ == "__main__":
