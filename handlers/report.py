@@ -300,7 +300,9 @@ class ReportFlow:
         if errors:
             return FormOutcome(errors=errors)
         user, now = submission.user, self.clock()
-        refused = FormOutcome(errors={"key": t("case.not_opened", lang)})
+        # On both fields: either may be the wrong one, and saying which would tell a guesser.
+        refused = FormOutcome(errors={"case_number": t("case.not_opened", lang),
+                                      "key": t("case.check_both", lang)})
         if self.guesses.blocked(user, now):
             return refused
         view = self.reports.open_as_reporter(values["case_number"], values["key"])

@@ -23,7 +23,7 @@ from bot.messages import (
 from handlers.ask import FEEDBACK, PICK
 from handlers.router import Router
 
-CANCEL = ("/cancel", "/キャンセル")
+CANCEL = ("/cancel", "/キャンセル", "/quit", "/exit", "/終了")  # in a form, leaving = cancel
 
 register({
     "console.form.how": {

@@ -119,6 +119,10 @@ register({
         "en": "That did not open a case: the case number or the key is wrong, or there were "
         "too many attempts. Please wait a while and try again.",
     },
+    "case.check_both": {
+        "ja": "受付番号と秘密キーの両方を確かめてください。",
+        "en": "Please check both the case number and the key.",
+    },
     "case.opened": {"ja": "案件 {case} を開きました。", "en": "Case {case} is open."},
     "case.mailbox.title": {"ja": "案件 {case}", "en": "Case {case}"},
     "case.mailbox.submit": {"ja": "送信", "en": "Send"},

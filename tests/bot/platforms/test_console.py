@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import sqlite3
 import stat
 import subprocess
 import sys
 
-from bot.messages import Button, Reply
-from bot.platforms.console import render
+import pytest
+import sqlalchemy as sa
+
+from bot.keys import Keyring, parse_key
+from bot.messages import Button, Reply, User
+from bot.platforms.console import ConsoleChat, render
+from bot.reports.models import Report
+from handlers.router import Router
 
 
 def _run(tmp_path, script: str) -> subprocess.CompletedProcess:
@@ -74,3 +82,110 @@ def test_render_shows_answer_source_suggestions_and_rating():
     reply = Reply("本文", "ja", title="題", footnote="出典: X", buttons=buttons)
     assert render(reply) == "■ 題\n本文\n  (出典: X)\nこちらの質問でしたか？\n  [1] 候補A\n" \
         "この回答は役に立ちましたか？ (+ / -)"
+
+
+# -- forms: one prompt per field ---------------------------------------------------------------
+
+RECEIPT = re.compile(r"Case number: (R-\w+)\n  Secret key: ([\w-]+)")
+
+
+@pytest.fixture
+def report_router(database, make_settings):
+    from tests.bot.reports.helpers import report_core
+
+    core = report_core(database, make_settings,
+                       "desk:\n  members: ['console:deskuser']\n")
+    try:
+        yield Router(core)
+    finally:
+        core.database.dispose()
+
+
+def _chat(router: Router, script: list[str], user: str = "hanako") -> str:
+    out = io.StringIO()
+    chat = ConsoleChat(router, io.StringIO("\n".join(script) + "\n"), out, entries=0,
+                       lang="en", user=User("console", user))
+    chat.run()
+    return out.getvalue()
+
+
+def test_console_form_prompts_each_field_and_shows_the_receipt(report_router):
+    out = _chat(report_router, [
+        "/comply report",
+        "9",            # category: not a choice, asked again
+        "4",            # information leak
+        "",             # what: required, asked again
+        "顧客リストが共有フォルダにあった",
+        "先週", "", "",  # when; where and who skipped
+        "",             # anonymity: the default, anonymous
+        "nobody",       # exclude: not a desk member; the flow says so and asks again
+        "",
+        "/quit",
+    ])
+    assert "Category\n  [1] Conduct-rule breach" in out
+    assert "Please pick a number (1-5)." in out
+    assert "This item is required." in out
+    assert "empty means: Stay anonymous (recommended)" in out
+    assert "⚠ Desk members who must not see this: Not a desk member: nobody" in out
+    case_number, key = RECEIPT.search(out).groups()
+    with report_router.core.database.transaction() as session:
+        [report] = session.scalars(sa.select(Report))
+    assert report.case_number == case_number and not report.named
+    assert report_router.reports.reports.open_as_reporter(case_number, key) is not None
+
+
+def test_console_cancel_sends_nothing(report_router):
+    out = _chat(report_router, ["/comply report", "1", "/cancel", "/quit"])
+    assert "Cancelled; nothing was sent." in out
+    with report_router.core.database.transaction() as session:
+        assert session.scalars(sa.select(Report)).all() == []
+
+
+def test_console_two_way_exchange(report_router):
+    out = _chat(report_router, ["/comply report", "1", "元の部署のIDで顧客システムに入った",
+                                "", "", "", "", "", "/quit"])
+    case_number, key = RECEIPT.search(out).groups()
+    desk = _chat(report_router, [f"/comply case {case_number}", "いつのことですか？", "3", "",
+                                 "/quit"], user="deskuser")
+    assert "needs a reason or outcome" in desk and "Cancelled; nothing was sent." in desk
+    desk = _chat(report_router, [f"/comply case {case_number}", "いつのことですか？", "2", "",
+                                 "/quit"], user="deskuser")
+    assert "元の部署のIDで顧客システムに入った" in desk and f"Case {case_number} saved." in desk
+    outsider = _chat(report_router, [f"/comply case {case_number}", "/cancel", "/quit"])
+    assert "元の部署のID" not in outsider
+    reporter = _chat(report_router, ["/comply case", case_number, "WRONG", case_number, key,
+                                     "先月の10日です", "/quit"])
+    assert "⚠ Case number: That did not open a case" in reporter
+    assert "That did not open a case" in reporter
+    assert "Status: Under investigation" in reporter and "Desk: いつのことですか？" in reporter
+    assert "Sent to the desk." in reporter
+    desk_again = _chat(report_router, [f"/comply case {case_number}", "/cancel", "/quit"],
+                       user="deskuser")
+    assert "Reporter: 先月の10日です" in desk_again
+
+
+def test_console_anonymous_report_leaves_no_trace(tmp_path):
+    """`compliance-bot run` as user zz-reporter-7731: nothing of that name is kept anywhere."""
+    config = tmp_path / "config.yaml"
+    config.write_text("logging:\n  level: DEBUG\ndesk:\n  members: ['console:deskuser']\n",
+                      encoding="utf-8")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "USER": "zz-reporter-7731",
+           "LOGNAME": "zz-reporter-7731", "COMPLIANCE_BOT_CONFIG": str(config)}
+    script = "/comply report\n2\n同僚のIDで託送システムに入っている人がいる\n\n\n\n\n\n/quit\n"
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input=script, env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    case_number, key = RECEIPT.search(proc.stdout).groups()
+    export = subprocess.run([sys.executable, "-m", "bot.cli", "audit", "export", "--format",
+                             "jsonl"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                            check=False)
+    assert export.returncode == 0 and f"report:{case_number}" in export.stdout
+    secret = (tmp_path / "var" / "secret.key").read_text().strip()
+    pseudonym = Keyring(parse_key(secret)).pseudonym("console", "zz-reporter-7731")
+    stored = b"".join(f.read_bytes() for f in (tmp_path / "var").glob("compliance-bot.sqlite3*"))
+    for trace in ("zz-reporter-7731", pseudonym):
+        assert trace.encode() not in stored
+        assert trace not in export.stdout and trace not in proc.stderr
+    assert "report received" in proc.stderr  # DEBUG logging was on
+    for content in ("託送システム", key):
+        assert content.encode() not in stored and content not in proc.stderr
