@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.desk_command == "report":
             return _report(args, database, calendar)
-        return _draft(args, settings, database)
+        return _draft(args, settings, database, calendar)
     finally:
         database.dispose()
 
@@ -94,7 +94,8 @@ def _report(args: argparse.Namespace, database: Database, calendar: BusinessCale
     return 0
 
 
-def _draft(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+def _draft(args: argparse.Namespace, settings: Settings, database: Database,
+           calendar: BusinessCalendar) -> int:
     from sqlalchemy import select
 
     from bot.audit import AuditTrail
@@ -113,7 +114,8 @@ def _draft(args: argparse.Namespace, settings: Settings, database: Database) -> 
             select(EscalationMessage).where(EscalationMessage.escalation_id == args.id)
             .order_by(EscalationMessage.id)).scalars())
         try:
-            text = draft_entry(escalation, messages, base, engine)
+            text = draft_entry(escalation, messages, base, engine,
+                               calendar.local(escalation.created_at).date())
         except DraftError as exc:
             print(f"compliance-bot: error: {exc}", file=sys.stderr)
             return 1

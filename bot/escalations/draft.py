@@ -8,6 +8,7 @@ the desk's last reply and suggested topics; curators translate it, add `owner` a
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import yaml
@@ -47,7 +48,8 @@ def suggested_topics(escalation: Escalation, answer: str, base: KnowledgeBase,
 
 
 def draft_entry(escalation: Escalation, messages: list[EscalationMessage], base: KnowledgeBase,
-                engine: SearchEngine) -> str:
+                engine: SearchEngine, received: date | None = None) -> str:
+    """`received`: the day the question came in, in the desk's time zone."""
     if escalation.status != RESOLVED:
         raise DraftError(f"escalation {escalation.id} is not resolved")
     replies = [m for m in messages if m.role == "desk"]
@@ -58,7 +60,7 @@ def draft_entry(escalation: Escalation, messages: list[EscalationMessage], base:
     answer = replies[-1].text.strip()
     # Braces are placeholders in answers ({desk}); the desk's literal ones must stay literal.
     literal = answer.replace("{", "{{").replace("}", "}}")
-    day = escalation.created_at.date().isoformat()
+    day = (received or escalation.created_at.date()).isoformat()
     entry: dict[str, Any] = {
         "id": f"draft-escalation-{escalation.id}",
         "topics": suggested_topics(escalation, answer, base, engine),
