@@ -7,6 +7,9 @@ Every action is checked against desk.members in the service, not here, so no ent
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +38,8 @@ from handlers.escalate import EscalateFlow, text_error
 
 if TYPE_CHECKING:
     from handlers.router import Router
+
+log = logging.getLogger(__name__)
 
 
 class DeskFlow:
@@ -118,6 +123,32 @@ class DeskFlow:
         categories = {Path(path).stem for path, _ in base.locations.values()}
         check_settings(self.service.settings, self.service.messengers(),
                        topics=base.topics, categories=categories)
+
+    def start(self, interval_s: float = 60.0) -> Callable[[], None]:
+        """Check the settings, then sweep every `interval_s` in a daemon thread.
+
+        For `compliance-bot run`, after the messengers are attached; returns the stopper.
+        """
+        self.check()
+        stop = threading.Event()
+        if not self.service.enabled:
+            return stop.set
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    self.sweep()
+                except Exception:  # one bad sweep must not end SLA tracking for good
+                    log.exception("escalation sweep failed; retrying in %.0f s", interval_s)
+
+        thread = threading.Thread(target=loop, name="desk-sweep", daemon=True)
+        thread.start()
+
+        def stopper() -> None:
+            stop.set()
+            thread.join(timeout=5)
+
+        return stopper
 
 
 def install(router: Router, *, clock: Clock | None = None) -> DeskFlow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -338,3 +339,23 @@ def test_the_console_has_no_messenger_and_escalations_wait_for_one(desk):
     desk.router.messengers["test"] = desk.messenger
     assert len(desk.desk.sweep().published) == 1
     assert isinstance(desk.messenger.posts[-1].ref, MessageRef)
+
+
+def test_start_checks_then_sweeps_in_the_background(desk):
+    desk.messenger.failing = True
+    card_count = len(desk.messenger.posts)
+    answer = desk.say(UNANSWERABLE)
+    desk.submit(desk.press(button(answer, ESCALATE), EMPLOYEE), EMPLOYEE)
+    desk.messenger.failing = False
+    stop = desk.desk.start(interval_s=0.05)
+    try:
+        for _ in range(200):
+            if len(desk.messenger.posts) > card_count:
+                break
+            time.sleep(0.05)
+    finally:
+        stop()
+    assert len(desk.messenger.top_level(DESK_CHANNEL)) == 1
+    desk.messenger.channels.discard(LEAD_CHANNEL)
+    with pytest.raises(ConfigError, match=r"^desk\.lead_channel: "):
+        desk.desk.start()
