@@ -27,6 +27,7 @@ from bot.messages import (
 from bot.search.text import detect_lang
 from handlers.ask import AskFlow
 from handlers.desk import install as install_desk
+from handlers.reminders import ReminderFlow
 from handlers.report import ReportFlow
 
 log = logging.getLogger(__name__)
@@ -37,11 +38,13 @@ register({
         "• 質問をそのまま送る、または `/comply <質問>`: ナレッジベースからお答えします\n"
         "• `/comply report`（通報）: 匿名で相談・通報する\n"
         "• `/comply case`（確認）: 受付番号と秘密キーで相談の状況を確認する\n"
+        "• `/comply reminders`（リマインダー）: 確認待ちのリマインダー\n"
         "• `/comply help`（ヘルプ）: この説明",
         "en": "How to use the compliance bot:\n"
         "• Send a question, or `/comply <question>`: answered from the knowledge base\n"
         "• `/comply report`: report or consult anonymously\n"
         "• `/comply case`: check a report with its case number and secret key\n"
+        "• `/comply reminders`: reminders waiting for your acknowledgement\n"
         "• `/comply help`: this help",
     },
     "help.title": {"ja": "使い方", "en": "How to use"},
@@ -108,6 +111,8 @@ class Router:
         self.reports = ReportFlow(core)
         self.reports.install(self)
         self.desk = install_desk(self)  # escalations: /comply desk, triage buttons and forms
+        self.reminders = ReminderFlow(core)
+        self.reminders.install(self)  # the acknowledgement button, /comply reminders, home
 
     @property
     def default_lang(self) -> str:

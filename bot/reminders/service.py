@@ -1,0 +1,241 @@
+"""Acknowledgements, a person's pending reminders, and the desk's status report.
+
+Shared by the chat flow (the button, `/comply reminders`), the Slack App Home and the CLI, so
+all of them tell the same story about who has acknowledged what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.audit import AuditTrail
+from bot.db import Database
+from bot.keys import Keyring
+from bot.messages import User
+from bot.reminders.definitions import Reminder
+from bot.reminders.models import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    ReminderAck,
+    ReminderClock,
+    ReminderDelivery,
+    as_utc,
+)
+from bot.reminders.ports import Clock, system_clock
+
+
+class AckResult(Enum):
+    RECORDED = "recorded"
+    ALREADY = "already"
+    NOT_YOURS = "not_yours"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    result: AckResult
+    reminder: Reminder | None = None
+    at: datetime | None = None  # when it was (or had already been) acknowledged
+    next_due: datetime | None = None  # every-N-days reminders: when the next one comes
+
+
+@dataclass(frozen=True)
+class PendingReminder:
+    """A reminder waiting for this person's acknowledgement."""
+
+    reminder: Reminder
+    delivery_id: int
+    token: str
+    occurrence: str
+    since: datetime
+    followups: int
+
+
+@dataclass
+class OccurrenceStatus:
+    reminder_id: str
+    occurrence: str  # the UTC time it was scheduled for; for every-N-days reminders, a month
+    recipients: int = 0
+    sent: int = 0
+    pending: int = 0
+    failed: int = 0
+    acknowledged: int = 0
+    not_acknowledged: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)  # past the last follow-up, for the desk
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "reminder_id": self.reminder_id, "occurrence": self.occurrence,
+            "recipients": self.recipients, "sent": self.sent, "pending": self.pending,
+            "failed": self.failed, "acknowledged": self.acknowledged,
+            "not_acknowledged": len(self.not_acknowledged), "overdue": self.overdue,
+        }
+
+
+def recipient_key(user: User) -> str:
+    return f"{user.platform}:{user.id}"
+
+
+class ReminderService:
+    def __init__(self, database: Database, audit: AuditTrail, keyring: Keyring,
+                 reminders: Iterable[Reminder], clock: Clock = system_clock) -> None:
+        self.database = database
+        self.audit = audit
+        self.keyring = keyring
+        self.reminders = {reminder.id: reminder for reminder in reminders}
+        self.clock = clock
+
+    # -- acknowledgements --------------------------------------------------------------------
+
+    def acknowledge(self, user: User, delivery_id: int, token: str) -> AckOutcome:
+        """Record who acknowledged what and when; restart an every-N-days clock."""
+        now = self.clock()
+        me = recipient_key(user)
+        actor = self.keyring.pseudonym(user.platform, user.id)
+        try:
+            with self.database.transaction() as session:
+                delivery = session.get(ReminderDelivery, delivery_id, with_for_update=True)
+                reminder = self.reminders.get(delivery.reminder_id) if delivery else None
+                if (delivery is None or reminder is None or delivery.token != token
+                        or reminder.acknowledge is None):
+                    return AckOutcome(AckResult.UNKNOWN)
+                if delivery.kind == "user" and delivery.recipient != me:
+                    return AckOutcome(AckResult.NOT_YOURS, reminder)
+                earlier = session.execute(select(ReminderAck).where(
+                    ReminderAck.reminder_id == delivery.reminder_id,
+                    ReminderAck.occurrence == delivery.occurrence,
+                    ReminderAck.recipient == me,
+                )).scalar_one_or_none()
+                if earlier is not None:
+                    return AckOutcome(AckResult.ALREADY, reminder, as_utc(earlier.acknowledged_at))
+                session.add(ReminderAck(
+                    reminder_id=delivery.reminder_id, occurrence=delivery.occurrence,
+                    recipient=me, delivery_id=delivery.id, acknowledged_at=now,
+                ))
+                closed = 0
+                if delivery.kind == "user":
+                    # This occurrence and, for a per-person clock, any older one left open.
+                    closing = [ReminderDelivery.id == delivery.id]
+                    if reminder.is_interval:
+                        closing = [ReminderDelivery.reminder_id == reminder.id,
+                                   ReminderDelivery.recipient == me,
+                                   ReminderDelivery.acknowledged_at.is_(None)]
+                    # A follow-up still queued is dropped: the person has already answered.
+                    session.execute(
+                        update(ReminderDelivery).where(*closing, ReminderDelivery.state == PENDING,
+                                                       ReminderDelivery.round > 0)
+                        .values(state=SENT, round=ReminderDelivery.round - 1)
+                        .execution_options(synchronize_session=False)
+                    )
+                    closed = session.execute(
+                        update(ReminderDelivery).where(*closing)
+                        .values(acknowledged_at=now, followup_at=None)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount or 0
+                next_due = self._restart_clock(session, reminder, me, now)
+                session.flush()
+                self.audit.record(
+                    session, actor=actor, action="reminder.acknowledged",
+                    subject=f"reminder:{reminder.id}:{delivery.occurrence}",
+                    details={"delivery_id": delivery.id, "round": delivery.round,
+                             "broadcast": delivery.kind == "channel", "closed": closed,
+                             "next_due": next_due.isoformat() if next_due else None},
+                )
+        except IntegrityError:  # the same person pressed twice at the same moment
+            return AckOutcome(AckResult.ALREADY, reminder, now)
+        return AckOutcome(AckResult.RECORDED, reminder, now, next_due)
+
+    def _restart_clock(self, session, reminder: Reminder, me: str,  # type: ignore[no-untyped-def]
+                       now: datetime) -> datetime | None:
+        if reminder.schedule.every_days is None:
+            return None
+        next_due = now + timedelta(days=reminder.schedule.every_days)
+        clock = session.execute(select(ReminderClock).where(
+            ReminderClock.reminder_id == reminder.id, ReminderClock.recipient == me,
+        ).with_for_update()).scalar_one_or_none()
+        if clock is None:
+            session.add(ReminderClock(reminder_id=reminder.id, recipient=me, anchor_at=now,
+                                      due_at=next_due, planned_due_at=None, active=True))
+        else:
+            clock.anchor_at, clock.due_at = now, next_due
+        return next_due
+
+    # -- what a person still has to do -------------------------------------------------------
+
+    def pending_for(self, user: User) -> list[PendingReminder]:
+        """Reminders sent (or on their way) to this person and not yet acknowledged."""
+        me = recipient_key(user)
+        with self.database.transaction() as session:
+            rows = session.execute(
+                select(ReminderDelivery).where(
+                    ReminderDelivery.recipient == me, ReminderDelivery.kind == "user",
+                    ReminderDelivery.acknowledged_at.is_(None),
+                ).order_by(ReminderDelivery.occurrence, ReminderDelivery.id)
+            ).scalars().all()
+        pending = []
+        for row in rows:
+            reminder = self.reminders.get(row.reminder_id)
+            if reminder is None or reminder.acknowledge is None or not reminder.enabled:
+                continue
+            pending.append(PendingReminder(
+                reminder=reminder, delivery_id=row.id, token=row.token,
+                occurrence=row.occurrence, since=as_utc(row.first_sent_at or row.created_at),
+                followups=row.round,
+            ))
+        return pending
+
+    # -- for the desk ------------------------------------------------------------------------
+
+    def status(self, reminder_id: str | None = None) -> list[OccurrenceStatus]:
+        """Per occurrence: sent, pending, failed, acknowledged, and who is overdue."""
+        now = self.clock()
+        query = select(ReminderDelivery).order_by(
+            ReminderDelivery.reminder_id, ReminderDelivery.occurrence, ReminderDelivery.id)
+        acks_query = select(ReminderAck.reminder_id, ReminderAck.occurrence,
+                            func.count()).group_by(ReminderAck.reminder_id,
+                                                   ReminderAck.occurrence)
+        if reminder_id is not None:
+            query = query.where(ReminderDelivery.reminder_id == reminder_id)
+            acks_query = acks_query.where(ReminderAck.reminder_id == reminder_id)
+        statuses: dict[tuple[str, str], OccurrenceStatus] = {}
+        with self.database.transaction() as session:
+            acks = {(r, o): n for r, o, n in session.execute(acks_query)}
+            for row in session.execute(query).scalars():
+                reminder = self.reminders.get(row.reminder_id)
+                # Per-person clocks make one occurrence per person: report them by month.
+                label = row.occurrence[:7] if reminder and reminder.is_interval else row.occurrence
+                status = statuses.setdefault((row.reminder_id, label),
+                                             OccurrenceStatus(row.reminder_id, label))
+                status.recipients += 1
+                if row.state == SENT:
+                    status.sent += 1
+                elif row.state in (PENDING, SENDING):
+                    status.pending += 1
+                elif row.state == FAILED:
+                    status.failed += 1
+                if row.kind == "channel":
+                    status.acknowledged += acks.get((row.reminder_id, row.occurrence), 0)
+                elif row.acknowledged_at is not None:
+                    status.acknowledged += 1
+                elif reminder is not None and reminder.acknowledge is not None:
+                    status.not_acknowledged.append(row.recipient)
+                    if self._overdue(reminder, row, now):
+                        status.overdue.append(row.recipient)
+        return list(statuses.values())
+
+    @staticmethod
+    def _overdue(reminder: Reminder, row: ReminderDelivery, now: datetime) -> bool:
+        """Followed up as often as the policy allows, and the last one has had its days too."""
+        policy = reminder.follow_up
+        if policy is None or row.state != SENT or row.last_sent_at is None:
+            return False
+        waited = now - as_utc(row.last_sent_at) >= timedelta(days=policy.after_days)
+        return row.round >= policy.max_times and waited

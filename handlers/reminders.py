@@ -1,0 +1,137 @@
+"""The reminder flow: the acknowledgement button, and `/comply reminders` (リマインダー).
+
+Acknowledging is one press, recorded with its time and audited under the person's pseudonym;
+for an every-N-days reminder it also restarts that person's clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.core import Core
+from bot.i18n import register, t
+from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
+from bot.reminders.definitions import DEFAULT_TIMEZONE, Reminder, load_reminders
+from bot.reminders.delivery import ACK_ACTION, ack_value
+from bot.reminders.ports import Clock, system_clock
+from bot.reminders.service import AckResult, ReminderService
+
+if TYPE_CHECKING:
+    from handlers.router import Router
+
+register({
+    "reminders.none": {
+        "ja": "確認待ちのリマインダーはありません。",
+        "en": "No reminders are waiting for your acknowledgement.",
+    },
+    "reminders.title": {"ja": "確認待ちのリマインダー", "en": "Reminders waiting for you"},
+    "reminders.intro": {
+        "ja": "対応が済んだら、それぞれのボタンを押してください。",
+        "en": "Press each button once you have done what it asks.",
+    },
+    "reminders.since": {"ja": "{date} から", "en": "since {date}"},
+    "reminders.followups": {"ja": "（再送 {count} 回）", "en": " ({count} follow-ups)"},
+    "reminders.ack_recorded": {
+        "ja": "「{title}」の確認を記録しました（{at}）。ありがとうございます。",
+        "en": "Recorded your acknowledgement of \"{title}\" at {at}. Thank you.",
+    },
+    "reminders.next_due": {
+        "ja": "次回のご案内は {date} ごろです。",
+        "en": "The next reminder will come around {date}.",
+    },
+    "reminders.ack_already": {
+        "ja": "「{title}」の確認は {at} に記録済みです。",
+        "en": "Your acknowledgement of \"{title}\" was already recorded at {at}.",
+    },
+    "reminders.ack_not_yours": {
+        "ja": "このリマインダーは別の方宛てのため、記録できません。",
+        "en": "This reminder was sent to someone else, so it cannot be recorded for you.",
+    },
+    "reminders.ack_unknown": {
+        "ja": "このリマインダーは見つかりませんでした（終了または変更された可能性があります）。"
+        "`/comply リマインダー` で確認待ちの一覧を表示できます。",
+        "en": "I could not find that reminder (it may have ended or changed). "
+        "`/comply reminders` lists what is waiting for you.",
+    },
+})
+
+
+def _local(moment: datetime, reminder: Reminder | None, with_time: bool = True) -> str:
+    zone = ZoneInfo(reminder.schedule.timezone if reminder else DEFAULT_TIMEZONE)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _title(reminder: Reminder, lang: str, company: dict[str, str]) -> str:
+    heading = reminder.heading(lang, company)
+    if heading:
+        return heading
+    first = reminder.text(lang, company).splitlines()[0]
+    return first if len(first) <= 40 else first[:39] + "…"
+
+
+class ReminderFlow:
+    def __init__(self, core: Core, service: ReminderService | None = None,
+                 clock: Clock = system_clock) -> None:
+        self.core = core
+        self.service = service or ReminderService(
+            core.database, core.audit, core.keyring,
+            load_reminders(core.settings.file.reminders.path), clock,
+        )
+
+    def install(self, router: Router) -> None:
+        router.add_command(self.command, "reminders", "リマインダー")
+        router.add_actions("reminder", self)
+        router.home_sections.append(self.home_section)
+
+    # -- `/comply reminders` and the home screen ---------------------------------------------
+
+    def home_section(self, user: User, lang: str) -> Reply | None:
+        """The Slack App Home shows the same list, or nothing when nothing is waiting."""
+        if not self.service.pending_for(user):
+            return None
+        return self.command(IncomingMessage(user, ""), lang)
+
+    def command(self, message: IncomingMessage, lang: str) -> Reply:
+        pending = self.service.pending_for(message.user)
+        if not pending:
+            return Reply(t("reminders.none", lang), lang, ephemeral=True)
+        company = self.core.company_values(lang)
+        fields, buttons = [], []
+        for item in pending:
+            title = _title(item.reminder, lang, company)
+            detail = t("reminders.since", lang, date=_local(item.since, item.reminder, False))
+            if item.followups:
+                detail += t("reminders.followups", lang, count=item.followups)
+            fields.append((title, detail))
+            assert item.reminder.acknowledge is not None
+            buttons.append(Button(f"{item.reminder.acknowledge.get(lang)}: {title}", ACK_ACTION,
+                                  ack_value(item.delivery_id, item.token), style="primary"))
+        return Reply(t("reminders.intro", lang), lang, title=t("reminders.title", lang),
+                     fields=fields, buttons=buttons, ephemeral=True)
+
+    # -- the button --------------------------------------------------------------------------
+
+    def handle_action(self, event: ActionEvent) -> Reply:
+        lang = self.core.settings.file.default_language
+        delivery_id, _, token = event.value.partition(".")
+        if event.action != ACK_ACTION or not delivery_id.isdigit() or not token:
+            return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)
+        outcome = self.service.acknowledge(event.user, int(delivery_id), token)
+        reminder = outcome.reminder
+        if outcome.result is AckResult.UNKNOWN or reminder is None:
+            return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)
+        if outcome.result is AckResult.NOT_YOURS:
+            return Reply(t("reminders.ack_not_yours", lang), lang, ephemeral=True)
+        title = _title(reminder, lang, self.core.company_values(lang))
+        assert outcome.at is not None
+        at = _local(outcome.at, reminder)
+        if outcome.result is AckResult.ALREADY:
+            return Reply(t("reminders.ack_already", lang, title=title, at=at), lang,
+                         ephemeral=True)
+        text = t("reminders.ack_recorded", lang, title=title, at=at)
+        if outcome.next_due is not None:
+            text += "\n" + t("reminders.next_due", lang,
+                             date=_local(outcome.next_due, reminder, False))
+        return Reply(text, lang, ephemeral=True)
