@@ -7,6 +7,7 @@ start-up can print it and exit instead of showing a traceback to the person runn
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +18,8 @@ from bot.escalations.settings import EscalationSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "COMPLIANCE_BOT_CONFIG"
+TEAMS_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+TEAMS_SERVICE_URL = "https://smba.trafficmanager.net/teams/"  # Microsoft's global Teams URL
 
 
 class ConfigError(Exception):
@@ -179,6 +182,18 @@ class SlackEnv(_Strict):
     api_url: str | None  # a loopback Slack Web API in tests
 
 
+class TeamsEnv(_Strict):
+    """Microsoft Teams (Bot Framework) credentials; present only when TEAMS_APP_ID is set."""
+
+    app_id: str  # the Azure Bot's Microsoft App ID: the audience of inbound tokens
+    app_password: str | None  # client secret for outbound tokens; None only in development
+    tenant_id: str | None
+    openid_metadata_url: str = TEAMS_OPENID_METADATA
+    token_url: str | None = None  # default: login.microsoftonline.com/{tenant_id}/...
+    service_url: str = TEAMS_SERVICE_URL  # proactive messages before anyone has written
+    allow_unauthenticated: bool = False  # Agents Playground only: never in production
+
+
 class Settings(_Strict):
     """File settings plus what comes from the environment."""
 
@@ -188,6 +203,7 @@ class Settings(_Strict):
     secret_key: str | None
     old_secret_keys: tuple[str, ...] = ()
     slack: SlackEnv | None = None
+    teams: TeamsEnv | None = None
     port: int = 3000
 
     @property
@@ -280,6 +296,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(
         file=file_settings,
         slack=_slack_env(env),
+        teams=_teams_env(env),
         port=_port(env),
         config_path=config_path,
         database_url=database_url,
@@ -309,6 +326,43 @@ def _slack_env(env: dict[str, str]) -> SlackEnv | None:
         api_url += "/"
     return SlackEnv(bot_token=token, app_token=app_token, signing_secret=signing_secret,
                     api_url=api_url)
+
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _teams_env(env: dict[str, str]) -> TeamsEnv | None:
+    app_id = (env.get("TEAMS_APP_ID") or "").strip() or None
+    if app_id is None:
+        if env.get("TEAMS_APP_PASSWORD"):
+            raise ConfigError("TEAMS_APP_ID: required when TEAMS_APP_PASSWORD is set")
+        return None
+    if not GUID.fullmatch(app_id):
+        raise ConfigError("TEAMS_APP_ID: expected the bot's Microsoft App ID, a GUID")
+    flag = (env.get("TEAMS_ALLOW_UNAUTHENTICATED") or "").strip().lower()
+    if flag not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise ConfigError("TEAMS_ALLOW_UNAUTHENTICATED: expected true or false")
+    allow_unauthenticated = flag in ("1", "true", "yes")
+    password = env.get("TEAMS_APP_PASSWORD") or None
+    tenant = (env.get("TEAMS_TENANT_ID") or "").strip() or None
+    if tenant is not None and not (GUID.fullmatch(tenant) or tenant == "botframework.com"):
+        raise ConfigError("TEAMS_TENANT_ID: expected the Azure AD (Entra) tenant id, a GUID")
+    if password is None and not allow_unauthenticated:
+        raise ConfigError("TEAMS_APP_PASSWORD: required (the Azure Bot's client secret)")
+    if password is not None and tenant is None and not env.get("TEAMS_TOKEN_URL"):
+        raise ConfigError("TEAMS_TENANT_ID: required to obtain tokens (or set TEAMS_TOKEN_URL)")
+    urls: dict[str, str] = {}
+    for name, key in (("TEAMS_OPENID_METADATA_URL", "openid_metadata_url"),
+                      ("TEAMS_TOKEN_URL", "token_url"), ("TEAMS_SERVICE_URL", "service_url")):
+        value = (env.get(name) or "").strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise ConfigError(f"{name}: must be an http(s) URL")
+        if value:
+            urls[key] = value
+    if "service_url" in urls and not urls["service_url"].endswith("/"):
+        urls["service_url"] += "/"
+    return TeamsEnv(app_id=app_id, app_password=password, tenant_id=tenant,
+                    allow_unauthenticated=allow_unauthenticated, **urls)
 
 
 def _port(env: dict[str, str]) -> int:

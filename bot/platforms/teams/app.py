@@ -1,0 +1,275 @@
+"""Activities in, router calls, cards out: the Teams side of every flow.
+
+- A message in a 1:1 chat or an @mention in a channel (mention text stripped) is read as
+  `/comply <text>` would be in Slack, since Teams has no slash commands: a known first word
+  ("report", "help", "通報"…) runs its command, anything else is a question. In a channel the
+  answer goes into the message's reply chain.
+- Replies Slack would show to one person only (help, errors, thanks for feedback) go to the
+  user's 1:1 chat with the bot when asked in a channel: Teams has no ephemeral messages.
+- A button press (Action.Submit) arrives as a message whose `value` is the button's data and
+  goes to Router.action. A reply with a form is posted as a card whose button opens the form in
+  a dialog (`task/fetch`, which runs the same command or action again); the dialog's submit
+  (`task/submit`) goes to Router.submit, errors are shown on the form again, a reply replaces
+  it in the dialog, and a followup is posted to the user's 1:1 chat.
+- The bot being added to a chat or team (conversationUpdate) posts the home card.
+
+Each activity is taken on once (EventLedger keyed by conversation and activity id, shared by
+every instance). Messages are answered from a small thread pool so the Bot Connector gets its
+202 at once; dialogs are answered in the HTTP response, as Teams requires.
+
+Nothing here logs an activity, a text or an id; a failure is one line naming its type.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bot.config import TeamsEnv
+from bot.events import EventLedger
+from bot.i18n import register, t
+from bot.messages import (
+    ActionEvent,
+    FormSubmission,
+    IncomingMessage,
+    MessageRef,
+    MessengerError,
+    Reply,
+)
+from bot.platforms.teams.activities import Activity, clean_text
+from bot.platforms.teams.cards import (
+    FORM_KEY,
+    combined_activity,
+    form_card,
+    form_from_data,
+    launcher_activity,
+    message_activity,
+    result_card,
+    submitted_values,
+    task_continue,
+    task_message,
+)
+from bot.platforms.teams.connector import (
+    Connector,
+    ConversationBook,
+    Person,
+    TeamsMessenger,
+    channel_base,
+)
+from handlers.router import Router
+
+log = logging.getLogger("bot.platforms.teams")
+
+register({
+    "teams.apology": {
+        "ja": "申し訳ありません。問題が起きたため、お返事できませんでした。"
+        "少し待ってからもう一度お試しください。",
+        "en": "Sorry, something went wrong and I could not answer. "
+        "Please try again in a moment.",
+    },
+    "teams.open_form": {"ja": "フォームを開く", "en": "Open the form"},
+    "teams.done": {"ja": "完了しました。", "en": "Done."},
+})
+
+Body = dict[str, Any] | None  # an invoke's answer; None closes a dialog
+
+
+class TeamsBot:
+    def __init__(self, router: Router, env: TeamsEnv, connector: Connector,
+                 book: ConversationBook, ledger: EventLedger, *, workers: int = 8) -> None:
+        self.router = router
+        self.env = env
+        self.connector = connector
+        self.book = book
+        self.ledger = ledger
+        self.messenger = TeamsMessenger(connector, book, "28:" + env.app_id)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    @property
+    def default_lang(self) -> str:
+        return self.router.default_lang
+
+    # -- intake ------------------------------------------------------------------------------
+
+    def handle(self, activity: Activity, *, verified: bool) -> tuple[int, Body]:
+        """The HTTP status and, for an invoke, its body. Only checked activities arrive here."""
+        if activity.type not in ("message", "conversationUpdate", "invoke"):
+            return 200, None  # typing, reactions, edits: nothing to do
+        tenant = self.book.tenant
+        if tenant and activity.tenant and activity.tenant != tenant:
+            log.warning("teams activity refused: from another tenant")
+            return 403, None
+        if verified:
+            self._learn(activity)
+        # Activity ids are unique per conversation only; a personal chat's id names its user,
+        # so the ledger keeps a keyed hash of the pair, never the ids.
+        key = self.router.core.keyring.pseudonym(
+            "teams.activity", f"{activity.conversation}\n{activity.id}")
+        if not self.ledger.claim(key):
+            return (200, None)  # a redelivery, or another instance has it
+        if activity.type == "invoke":
+            return 200, self._guarded_invoke(activity)
+        if activity.from_bot:
+            return 200, None
+        handler = self._on_message if activity.type == "message" else self._on_update
+        self.pool.submit(self._guarded, activity, handler)
+        return 202, None
+
+    def _learn(self, activity: Activity) -> None:
+        person = Person(activity.from_id, activity.service_url, activity.tenant)
+        self.book.learn(
+            activity.user_key, person,
+            personal=activity.conversation if activity.personal else None,
+            channel=None if activity.personal else channel_base(activity.conversation))
+
+    # -- messages and button presses ---------------------------------------------------------
+
+    def _on_message(self, activity: Activity) -> None:
+        if isinstance(activity.value, dict):
+            self._on_press(activity, activity.value)
+            return
+        text = clean_text(activity.text)
+        message = IncomingMessage(activity.user, text, activity.where, activity.thread)
+        self._deliver(activity, self.router.command(message), {"command": text})
+
+    def _on_press(self, activity: Activity, data: dict[str, Any]) -> None:
+        action, value = data.get("action"), data.get("value")
+        if not isinstance(action, str) or not isinstance(value, str):
+            return  # not one of our buttons
+        ref = (MessageRef("teams", activity.where, activity.reply_to_id)
+               if activity.reply_to_id else None)
+        event = ActionEvent(activity.user, action, value, activity.where, ref)
+        reply = self.router.action(event)
+        if reply is not None:
+            self._deliver(activity, reply, {"action": action, "value": value})
+
+    def _deliver(self, activity: Activity, reply: Reply, recipe: dict[str, str]) -> None:
+        if reply.form is not None:
+            label = t("teams.open_form", reply.lang)
+            self._send_private(activity, launcher_activity(reply, recipe, label))
+        elif reply.ephemeral:
+            self._send_private(activity, message_activity(reply))
+        else:
+            self._send_here(activity, message_activity(reply))
+
+    def _send_here(self, activity: Activity, payload: dict[str, Any]) -> None:
+        """Where the activity came from; in a channel, in its reply chain."""
+        if activity.conversation_type == "channel":
+            reply_to = activity.reply_to_id or activity.id or ""
+            self.connector.reply(activity.service_url, activity.conversation, reply_to, payload)
+        else:
+            self.connector.send(activity.service_url, activity.conversation, payload)
+
+    def _send_private(self, activity: Activity, payload: dict[str, Any]) -> None:
+        """To the user alone: their 1:1 chat with the bot."""
+        if activity.personal:
+            self.connector.send(activity.service_url, activity.conversation, payload)
+            return
+        service_url, conversation = self.messenger.personal_chat(activity.user_key)
+        self.connector.send(service_url, conversation, payload)
+
+    # -- the bot added to a chat or a team ---------------------------------------------------
+
+    def _on_update(self, activity: Activity) -> None:
+        if not activity.bot_added:
+            return
+        lang = activity.lang or self.default_lang
+        replies = self.router.home(activity.user, lang)
+        if not activity.personal:
+            replies = replies[:1]  # a channel sees the entry points, not the installer's own
+        if replies:
+            self.connector.send(activity.service_url, activity.conversation,
+                                combined_activity(replies))
+
+    # -- dialogs -----------------------------------------------------------------------------
+
+    def _on_invoke(self, activity: Activity) -> Body:
+        value = activity.value if isinstance(activity.value, dict) else {}
+        data = value.get("data")
+        if not isinstance(data, dict):
+            data = {}
+        if activity.name == "task/fetch":
+            return self._fetch(activity, data)
+        if activity.name == "task/submit":
+            return self._submit(activity, data)
+        return {}  # an invoke we do not use: acknowledged, nothing shown
+
+    def _fetch(self, activity: Activity, data: dict[str, Any]) -> Body:
+        """A dialog is opening: run the command or action that offered it, show its form."""
+        lang = activity.lang or self.default_lang
+        command, action, value = data.get("command"), data.get("action"), data.get("value")
+        reply: Reply | None
+        if isinstance(command, str):
+            reply = self.router.command(IncomingMessage(
+                activity.user, command, activity.where, activity.thread))
+        elif isinstance(action, str) and isinstance(value, str):
+            reply = self.router.action(ActionEvent(activity.user, action, value,
+                                                   activity.where))
+        else:
+            reply = Reply(t("action.unknown", lang), lang)
+        if reply is None:
+            return task_message(t("teams.done", lang))
+        if reply.form is not None:
+            return task_continue(reply.form.title, form_card(reply.form))
+        return task_continue(reply.title or t("home.title", reply.lang), result_card(reply))
+
+    def _submit(self, activity: Activity, data: dict[str, Any]) -> Body:
+        lang = activity.lang or self.default_lang
+        form = form_from_data(data.get(FORM_KEY))
+        if form is None:
+            return task_continue(t("home.title", lang),
+                                 result_card(Reply(t("form.unknown", lang), lang)))
+        values = submitted_values(form, data)
+        outcome = self.router.submit(FormSubmission(activity.user, form.id, values, form.state))
+        if outcome.errors:
+            return task_continue(form.title, form_card(form, values=values,
+                                                       errors=outcome.errors))
+        if outcome.followup is not None:
+            followup = message_activity(outcome.followup)
+            self.pool.submit(self._guarded, activity,
+                             lambda act: self._send_private(act, followup))
+        reply = outcome.reply
+        if reply is None:
+            return None
+        if reply.form is not None:
+            return task_continue(reply.form.title, form_card(reply.form, lead=reply.text))
+        return task_continue(form.title, result_card(reply))
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def _guarded_invoke(self, activity: Activity) -> Body:
+        try:
+            return self._on_invoke(activity)
+        except Exception as exc:
+            _log_failure(f"invoke {activity.name or ''}".strip(), exc)
+            return task_message(t("teams.apology", activity.lang or self.default_lang))
+
+    def _guarded(self, activity: Activity, handler: Callable[[Activity], None]) -> None:
+        """One line per failure and a short apology to the user; the worker lives on."""
+        try:
+            handler(activity)
+            return
+        except Exception as exc:
+            _log_failure(activity.type, exc)
+        lang = activity.lang or self.default_lang
+        try:
+            self._send_here(activity, message_activity(Reply(t("teams.apology", lang), lang)))
+        except MessengerError as exc:
+            log.error("apology not delivered either: %s", exc)
+        except Exception as exc:
+            log.error("apology not delivered either: %s", type(exc).__name__)
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    if isinstance(exc, MessengerError):  # its text names a status, never an id
+        log.error("teams %s: %s", what, exc)
+        return
+    log.error("teams %s: failed: %s", what, type(exc).__name__)
+    # Frames only: an exception's message may quote the activity, its code may not.
+    log.debug("teams %s: at\n%s", what, "".join(traceback.format_tb(exc.__traceback__)))

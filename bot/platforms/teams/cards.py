@@ -1,0 +1,278 @@
+"""Neutral replies and forms as Adaptive Cards, and dialog submissions read back.
+
+Replies become message cards: the title, the text one block per line (Teams joins single
+newlines inside a TextBlock), fields as a FactSet, the source small and subtle, and every
+button an Action.Submit whose data is `{"action": ..., "value": ...}`, which Teams sends back
+as the `value` of a message activity.
+
+Forms are shown in Teams dialogs (task modules), never posted as messages: a dialog is not kept
+in the chat history, its exports or legal holds, which is where a report's receipt or the desk's
+view of a case must never end up (the same reason the Slack adapter uses modals). A dialog is
+opened by a button whose data carries `msteams.type = task/fetch`; the form card's own submit
+carries the form's definition, so its errors can be shown on it again without any server state.
+
+Card limits: Teams refuses messages over about 28 KB, so text is capped well below that.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from bot.messages import Button, Choice, Form, FormField, Reply
+
+CARD = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+TEXT_LIMIT = 12_000  # characters of text per card: well under Teams' message size limit
+SUMMARY_LIMIT = 200
+FORM_KEY = "__form"  # the submit data key carrying the form's definition
+TASK_FETCH = {"type": "task/fetch"}
+MAX_FIELDS = 40
+MAX_OPTIONS = 100
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_blocks(text: str, **style: Any) -> list[dict[str, Any]]:
+    """One TextBlock per line; a blank line becomes space above the next block."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in _cut(text.strip(), TEXT_LIMIT).split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True, **style}
+        if blocks:
+            block["spacing"] = "medium" if gap else "small"
+        blocks.append(block)
+        gap = False
+    return blocks
+
+
+def opens_dialog(button: Button) -> bool:
+    """The router's home entry points always open a form: they open the dialog at once."""
+    return button.action.startswith("home.")
+
+
+def submit_action(button: Button) -> dict[str, Any]:
+    data: dict[str, Any] = {"action": button.action, "value": button.value}
+    if opens_dialog(button):
+        data["msteams"] = TASK_FETCH
+    action: dict[str, Any] = {"type": "Action.Submit", "title": _cut(button.label, 80),
+                              "data": data}
+    if button.style == "primary":
+        action["style"] = "positive"
+    elif button.style == "danger":
+        action["style"] = "destructive"
+    return action
+
+
+def button_sets(buttons: list[Button]) -> list[dict[str, Any]]:
+    """Long labels (suggestions are whole questions) get a row each; short buttons of the same
+    kind share one, so 👍/👎 never sit in a row of suggestions."""
+    sets: list[dict[str, Any]] = []
+    row: list[dict[str, Any]] = []
+    kind: str | None = None
+    for button in buttons:
+        if row and (len(button.label) > 20 or button.action != kind):
+            sets.append({"type": "ActionSet", "actions": row})
+            row = []
+        row.append(submit_action(button))
+        kind = button.action
+        if len(button.label) > 20:
+            sets.append({"type": "ActionSet", "actions": row})
+            row = []
+    if row:
+        sets.append({"type": "ActionSet", "actions": row})
+    return sets
+
+
+def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body,
+            "msteams": {"width": "Full"}}
+
+
+def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    if reply.title:
+        body.append({"type": "TextBlock", "text": _cut(reply.title, 300), "wrap": True,
+                     "size": "medium", "weight": "bolder"})
+    body += text_blocks(reply.text)
+    if reply.fields:
+        body.append({"type": "FactSet", "facts": [
+            {"title": _cut(name, 200), "value": _cut(value, 2000)}
+            for name, value in reply.fields]})
+    if reply.footnote:
+        body += text_blocks(reply.footnote, size="small", isSubtle=True)
+    if buttons:
+        body += button_sets(reply.buttons)
+    return body
+
+
+def reply_card(reply: Reply) -> dict[str, Any]:
+    return _card(reply_body(reply))
+
+
+def summary(reply: Reply) -> str:
+    """The notification preview, since a card alone shows as "sent a card"."""
+    head = f"{reply.title}: " if reply.title else ""
+    return _cut((head + reply.text).replace("\n", " ").strip(), SUMMARY_LIMIT)
+
+
+def card_activity(card: dict[str, Any], summary_text: str) -> dict[str, Any]:
+    activity: dict[str, Any] = {"type": "message",
+                                "attachments": [{"contentType": CARD, "content": card}]}
+    if summary_text:
+        activity["summary"] = summary_text
+    return activity
+
+
+def message_activity(reply: Reply) -> dict[str, Any]:
+    return card_activity(reply_card(reply), summary(reply))
+
+
+def combined_activity(replies: list[Reply]) -> dict[str, Any]:
+    """Several replies in one card, separated by lines (the home screen)."""
+    body: list[dict[str, Any]] = []
+    for reply in replies:
+        section = reply_body(reply)
+        if body and section:
+            section[0] = {**section[0], "separator": True, "spacing": "large"}
+        body += section
+    return card_activity(_card(body), summary(replies[0]) if replies else "")
+
+
+# -- dialogs ----------------------------------------------------------------------------------
+
+
+def launcher_activity(reply: Reply, data: dict[str, Any], label: str) -> dict[str, Any]:
+    """A message that opens a form in a dialog: the form itself is fetched when pressed."""
+    body = reply_body(Reply(reply.text, reply.lang, title=reply.title,
+                            footnote=reply.footnote), buttons=False)
+    title = reply.form.title if reply.form else ""
+    body.append({"type": "ActionSet", "actions": [{
+        "type": "Action.Submit", "title": _cut(label, 80), "style": "positive",
+        "data": {**data, "msteams": TASK_FETCH}}]})
+    return card_activity(_card(body), _cut(title or reply.text, SUMMARY_LIMIT))
+
+
+def _input(item: FormField, value: str | None, lang: str) -> dict[str, Any]:
+    element: dict[str, Any] = {"id": item.name, "label": item.label,
+                               "isRequired": item.required}
+    if item.required:
+        element["errorMessage"] = "入力してください" if lang == "ja" else "Required"
+    if item.kind == "select":
+        element.update(type="Input.ChoiceSet", style="compact", choices=[
+            {"title": _cut(choice.label, 200), "value": choice.value}
+            for choice in item.options[:MAX_OPTIONS]])
+    elif item.kind == "date":
+        element["type"] = "Input.Date"
+    else:
+        element.update(type="Input.Text", isMultiline=item.kind == "multiline")
+        if item.max_length:
+            element["maxLength"] = item.max_length
+    if value:
+        element["value"] = value
+    return element
+
+
+def form_card(form: Form, *, values: dict[str, str] | None = None,
+              errors: dict[str, str] | None = None, lead: str | None = None) -> dict[str, Any]:
+    """The form as a dialog card; `values` and `errors` show a refused submission again."""
+    values, errors = values or {}, errors or {}
+    body: list[dict[str, Any]] = []
+    if lead:
+        body += text_blocks(lead, weight="bolder")
+    if form.intro:
+        body += text_blocks(form.intro)
+    for item in form.fields[:MAX_FIELDS]:
+        value = values.get(item.name, item.initial)
+        body.append(_input(item, value, form.lang))
+        if item.hint:
+            body += text_blocks(item.hint, size="small", isSubtle=True)
+        if item.name in errors:
+            body += text_blocks(errors[item.name], color="attention", size="small")
+    known = {item.name for item in form.fields}
+    for name, message in errors.items():
+        if name not in known:
+            body += text_blocks(message, color="attention")
+    card = _card(body)
+    card["actions"] = [{"type": "Action.Submit", "title": _cut(form.submit, 80),
+                        "style": "positive", "data": {FORM_KEY: form_data(form)}}]
+    return card
+
+
+def result_card(reply: Reply) -> dict[str, Any]:
+    """What replaces a submitted form in its dialog: the reply, no buttons."""
+    return _card(reply_body(reply, buttons=False))
+
+
+def task_continue(title: str, card: dict[str, Any]) -> dict[str, Any]:
+    return {"task": {"type": "continue", "value": {
+        "title": _cut(title, 100), "card": {"contentType": CARD, "content": card}}}}
+
+
+def task_message(text: str) -> dict[str, Any]:
+    return {"task": {"type": "message", "value": _cut(text, 500)}}
+
+
+# -- the form's definition, carried by its own submit button -----------------------------------
+
+
+def form_data(form: Form) -> dict[str, Any]:
+    data = asdict(form)
+    for item in data["fields"]:
+        item["options"] = [[c["value"], c["label"]] for c in item["options"]]
+    return data
+
+
+def _str(value: object, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def form_from_data(data: object) -> Form | None:
+    """The definition back from a submission; None when it is not one we could have sent."""
+    if not isinstance(data, dict):
+        return None
+    fields_data = data.get("fields")
+    if not isinstance(data.get("id"), str) or not isinstance(fields_data, list) \
+            or len(fields_data) > MAX_FIELDS:
+        return None
+    fields: list[FormField] = []
+    for item in fields_data:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return None
+        kind = item.get("kind")
+        options = item.get("options") if isinstance(item.get("options"), list) else []
+        choices = tuple(Choice(o[0], o[1]) for o in options[:MAX_OPTIONS]
+                        if isinstance(o, list) and len(o) == 2
+                        and all(isinstance(part, str) for part in o))
+        max_length = item.get("max_length")
+        fields.append(FormField(
+            name=item["name"], label=_str(item.get("label")),
+            kind=kind if kind in ("text", "multiline", "select", "date") else "text",
+            required=item.get("required") is True,
+            max_length=max_length if isinstance(max_length, int) and max_length > 0 else None,
+            options=choices, initial=_opt_str(item.get("initial")),
+            hint=_opt_str(item.get("hint"))))
+    lang = data.get("lang")
+    return Form(id=data["id"], title=_str(data.get("title")), submit=_str(data.get("submit"), "OK"),
+                lang=lang if lang in ("ja", "en") else "ja", fields=fields,
+                intro=_opt_str(data.get("intro")), state=_str(data.get("state")))
+
+
+def submitted_values(form: Form, data: dict[str, Any]) -> dict[str, str]:
+    """Field name -> text ("" when left empty or not text), for the form's own fields only."""
+    return {item.name: _str(data.get(item.name)) for item in form.fields}
+
+
+def size(activity: dict[str, Any]) -> int:
+    return len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))

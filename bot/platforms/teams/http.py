@@ -1,0 +1,144 @@
+"""`POST /api/messages`: the door the Bot Connector knocks on, and how the Teams side is built.
+
+Order of checks: method, size, content type, then the token, before the body is even parsed,
+so an unauthenticated caller learns nothing about what we accept; then the body, the token's
+`serviceurl` and channel against it, and the activity's shape. A refused token gets a 401 and
+nothing is sent anywhere; a malformed activity a 400; nothing gets a 500.
+
+Agents Playground sends no token at all: with TEAMS_ALLOW_UNAUTHENTICATED (development only,
+warned about at start) a request without an Authorization header is let through, replies to it
+go out without our token, and what it claims about people is not remembered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import requests
+
+from bot.config import ConfigError, TeamsEnv
+from bot.events import EventLedger
+from bot.platforms.teams.activities import Malformed, parse_activity
+from bot.platforms.teams.app import TeamsBot
+from bot.platforms.teams.auth import (
+    AuthError,
+    ClientCredentials,
+    KeysUnavailable,
+    SigningKeys,
+    TokenError,
+    TokenValidator,
+    Verified,
+)
+from bot.platforms.teams.connector import Connector, ConversationBook
+from bot.server import Request, Response
+from handlers.router import Router
+
+log = logging.getLogger("bot.platforms.teams")
+
+MAX_BODY = 1024 * 1024
+JSON = "application/json"
+PATH = "/api/messages"
+
+# urllib3 logs every request line at DEBUG, and the paths carry conversation ids.
+QUIET_LOGGERS = ("urllib3",)
+
+
+def quiet_http_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+
+
+class TeamsEndpoint:
+    def __init__(self, bot: TeamsBot, validator: TokenValidator, *,
+                 allow_unauthenticated: bool = False) -> None:
+        self.bot = bot
+        self.validator = validator
+        self.allow_unauthenticated = allow_unauthenticated
+
+    def __call__(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response.text(405, "method not allowed")
+        if request.too_large(MAX_BODY):
+            return Response.text(413, "request body too large")
+        if request.content_type() != JSON:
+            return Response.text(415, "unsupported content type")
+        authorization = request.header("authorization")
+        verified: Verified | None = None
+        if authorization is not None or not self.allow_unauthenticated:
+            try:
+                verified = self.validator.verify(authorization)
+            except AuthError as exc:
+                log.warning("teams request refused: %s", exc.reason)
+                return Response.text(401, "unauthorized")
+            except KeysUnavailable:
+                log.error("teams request refused: the Bot Framework signing keys are unavailable")
+                return Response.text(503, "signing keys unavailable")
+        body = request.body(MAX_BODY)
+        if body is None:
+            return Response.text(413, "request body too large")
+        try:
+            payload = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            log.warning("teams request refused: body is not JSON")
+            return Response.text(400, "malformed body")
+        if not isinstance(payload, dict):
+            return Response.text(400, "malformed body")
+        service_url, channel_id = payload.get("serviceUrl"), payload.get("channelId")
+        if not isinstance(service_url, str) or not isinstance(channel_id, str) \
+                or not service_url.startswith(("https://", "http://")):
+            log.warning("teams request refused: no serviceUrl or channelId")
+            return Response.text(400, "malformed activity")
+        if verified is not None:
+            try:
+                verified.check_activity(service_url, channel_id)
+            except AuthError as exc:
+                log.warning("teams request refused: %s", exc.reason)
+                return Response.text(401, "unauthorized")
+        try:
+            activity = parse_activity(payload)
+        except Malformed as exc:
+            log.warning("teams request refused: %s", exc)
+            return Response.text(400, "malformed activity")
+        status, answer = self.bot.handle(activity, verified=verified is not None)
+        if answer is None:
+            return Response(status)
+        return Response.json(status, json.dumps(answer, ensure_ascii=False).encode("utf-8"))
+
+
+def build(router: Router, teams: TeamsEnv, *, session: requests.Session | None = None,
+          workers: int = 8, key_refresh_s: float = 60.0) -> tuple[TeamsBot, TeamsEndpoint]:
+    """Read the signing keys and fetch a token now: wrong settings stop start-up, one line.
+
+    `key_refresh_s`: how soon an unknown key id may fetch the key set again.
+    """
+    quiet_http_libraries()
+    session = session or requests.Session()
+    keys = SigningKeys(teams.openid_metadata_url, session, min_refresh_s=key_refresh_s)
+    try:
+        keys.refresh()
+    except KeysUnavailable as exc:
+        raise ConfigError("TEAMS_OPENID_METADATA_URL: cannot read the Bot Framework signing "
+                          f"keys ({exc})") from None
+    book = ConversationBook(teams.service_url, teams.tenant_id)
+    credentials: ClientCredentials | None = None
+    if teams.app_password is not None:
+        token_url = teams.token_url or (
+            f"https://login.microsoftonline.com/{teams.tenant_id}/oauth2/v2.0/token")
+        credentials = ClientCredentials(token_url, teams.app_id, teams.app_password, session)
+        try:
+            credentials.token()
+        except TokenError as exc:
+            setting = "TEAMS_APP_PASSWORD" if exc.refused else "TEAMS_TOKEN_URL"
+            raise ConfigError(f"{setting}: no token for the bot ({exc})") from None
+    if teams.allow_unauthenticated:
+        log.warning("TEAMS_ALLOW_UNAUTHENTICATED is on: requests without a token are "
+                    "accepted at %s. For local development only, never in production.", PATH)
+    connector = Connector(credentials, session, book.trusted)
+    bot = TeamsBot(router, teams, connector, book, EventLedger(router.core.database, "teams"),
+                   workers=workers)
+    router.messengers["teams"] = bot.messenger
+    endpoint = TeamsEndpoint(bot, TokenValidator(keys, teams.app_id),
+                             allow_unauthenticated=teams.allow_unauthenticated)
+    return bot, endpoint
