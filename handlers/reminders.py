@@ -16,7 +16,7 @@ from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
 from bot.reminders.definitions import DEFAULT_TIMEZONE, Reminder, load_reminders
 from bot.reminders.delivery import ACK_ACTION, ack_value
 from bot.reminders.ports import Clock, system_clock
-from bot.reminders.service import AckResult, ReminderService
+from bot.reminders.service import AckResult, PendingReminder, ReminderService
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -89,14 +89,16 @@ class ReminderFlow:
 
     def home_section(self, user: User, lang: str) -> Reply | None:
         """The Slack App Home shows the same list, or nothing when nothing is waiting."""
-        if not self.service.pending_for(user):
-            return None
-        return self.command(IncomingMessage(user, ""), lang)
+        pending = self.service.pending_for(user)
+        return self._listing(pending, lang) if pending else None
 
     def command(self, message: IncomingMessage, lang: str) -> Reply:
         pending = self.service.pending_for(message.user)
         if not pending:
             return Reply(t("reminders.none", lang), lang, ephemeral=True)
+        return self._listing(pending, lang)
+
+    def _listing(self, pending: list[PendingReminder], lang: str) -> Reply:
         company = self.core.company_values(lang)
         fields, buttons = [], []
         for item in pending:

@@ -172,3 +172,34 @@ def build(settings: Settings) -> Core:
 
 __all__ = ["Died", "FakeClock", "FakeTime", "MessengerError", "RecordingMessenger",
            "StaticDirectory", "build", "make_scheduler", "reminder_settings"]
+
+
+class ProcessMessenger:
+    """One bot process's view of the shared platform: it can be killed after N posts.
+
+    The post that kills it lands on the platform first, as a SIGKILL between Slack's answer and
+    the database write would leave it; every later call of the dead process fails with Died.
+    """
+
+    platform = "slack"
+
+    def __init__(self, shared: RecordingMessenger, die_after: int | None = None) -> None:
+        self.shared = shared
+        self.die_after = die_after
+        self.posted = 0
+        self.dead = False
+        self._lock = threading.Lock()
+
+    def post(self, to: Address, reply: Reply) -> MessageRef:
+        with self._lock:
+            if self.dead:
+                raise Died()
+            ref = self.shared.post(to, reply)
+            self.posted += 1
+            if self.die_after is not None and self.posted >= self.die_after:
+                self.dead = True
+                raise Died()
+            return ref
+
+    def update(self, ref: MessageRef, reply: Reply) -> None:
+        pass
