@@ -1,7 +1,8 @@
 """`compliance-bot run`: start every platform that has credentials, or the console chat.
 
-Slack runs in Socket Mode when SLACK_APP_TOKEN is set and in HTTP mode otherwise; the HTTP
-server runs whenever a platform does, since health checks and metrics live there too.
+Slack runs in Socket Mode when SLACK_APP_TOKEN is set and in HTTP mode otherwise; Teams (when
+TEAMS_APP_ID is set) at POST /api/messages. The HTTP server runs whenever a platform does, since
+health checks and metrics live there too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def run(settings: Settings) -> int:
-    if settings.slack is None:
+    if settings.slack is None and settings.teams is None:
         return run_console(settings)
     # Only the console default may make its own key and schema; a workspace bot may not.
     core = build_core(settings)
@@ -33,7 +34,11 @@ def run(settings: Settings) -> int:
     routes.add("/metrics", MetricsEndpoint())
     gauges = DatabaseGauges(core.database)
     REGISTRY.register(gauges)
-    stoppers = [_start_slack(router, settings, routes, readiness)]
+    stoppers = []
+    if settings.slack is not None:
+        stoppers.append(_start_slack(router, settings, routes, readiness))
+    if settings.teams is not None:
+        stoppers.append(_start_teams(router, settings, routes))
     server = HttpServer(routes, port=settings.port).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -72,6 +77,16 @@ def _start_slack(router: Router, settings: Settings, routes: Routes,  # type: ig
     routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret))
     log.info("Slack: HTTP mode at POST /slack/events")
     return lambda: None
+
+
+def _start_teams(router: Router, settings: Settings, routes: Routes):  # type: ignore[no-untyped-def]
+    from bot.platforms.teams.http import build
+
+    assert settings.teams is not None
+    bot, endpoint = build(router, settings.teams)
+    routes.add("/api/messages", endpoint)
+    log.info("Teams: Bot Connector endpoint at POST /api/messages")
+    return bot.stop
 
 
 def run_console(settings: Settings) -> int:

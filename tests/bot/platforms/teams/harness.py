@@ -81,41 +81,8 @@ class TeamsHarness:
 
     # -- activities in the shapes Teams documents --------------------------------------------
 
-    def activity(self, *, type: str = "message", text: str | None = "", scope: str = "personal",
-                 aad: str = EMPLOYEE_AAD, user: str = EMPLOYEE_ID, name: str = "Hanako Yamada",
-                 activity_id: str | None = None, root: str | None = None,
-                 locale: str = "ja-JP", **extra: Any) -> dict[str, Any]:
-        activity_id = activity_id or str(uuid.uuid4().int)[:13]
-        activity: dict[str, Any] = {
-            "type": type,
-            "id": activity_id,
-            "timestamp": "2026-11-21T01:02:03.456Z",
-            "localTimestamp": "2026-11-21T10:02:03.456+09:00",
-            "serviceUrl": self.api.service_url,
-            "channelId": "msteams",
-            "from": {"id": user, "name": name, "aadObjectId": aad},
-            "recipient": {"id": BOT_ID, "name": "Compliance Bot"},
-            "locale": locale,
-            "entities": [{"locale": locale, "country": "JP", "platform": "Windows",
-                          "timezone": "Asia/Tokyo", "type": "clientInfo"}],
-        }
-        if text is not None:
-            activity["text"] = text
-            activity["textFormat"] = "plain"
-        if scope == "personal":
-            activity["conversation"] = {"conversationType": "personal", "tenantId": TENANT_ID,
-                                        "id": PERSONAL}
-            activity["channelData"] = {"tenant": {"id": TENANT_ID}}
-        else:
-            activity["conversation"] = {
-                "isGroup": True, "conversationType": "channel", "tenantId": TENANT_ID,
-                "id": f"{CHANNEL};messageid={root or activity_id}"}
-            activity["channelData"] = {
-                "teamsChannelId": CHANNEL, "teamsTeamId": TEAM,
-                "channel": {"id": CHANNEL}, "team": {"id": TEAM},
-                "tenant": {"id": TENANT_ID}}
-        activity.update(extra)
-        return activity
+    def activity(self, **kwargs: Any) -> dict[str, Any]:
+        return activity(self.api.service_url, **kwargs)
 
     def dm(self, text: str, *, token: str | None = "default", **kwargs: Any
            ) -> tuple[int, bytes]:
@@ -143,6 +110,44 @@ class TeamsHarness:
             activity["conversation"]["id"] = TEAM
             activity["channelData"]["eventType"] = "teamMemberAdded"
         return self.send(activity)
+
+
+def activity(service_url: str, *, type: str = "message", text: str | None = "",
+             scope: str = "personal", aad: str = EMPLOYEE_AAD, user: str = EMPLOYEE_ID,
+             name: str = "Hanako Yamada", activity_id: str | None = None,
+             root: str | None = None, locale: str = "ja-JP", **extra: Any) -> dict[str, Any]:
+    """An activity as Teams sends it to a bot: a personal chat or a channel's reply chain."""
+    activity_id = activity_id or str(uuid.uuid4().int)[:13]
+    activity: dict[str, Any] = {
+        "type": type,
+        "id": activity_id,
+        "timestamp": "2026-11-21T01:02:03.456Z",
+        "localTimestamp": "2026-11-21T10:02:03.456+09:00",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user, "name": name, "aadObjectId": aad},
+        "recipient": {"id": BOT_ID, "name": "Compliance Bot"},
+        "locale": locale,
+        "entities": [{"locale": locale, "country": "JP", "platform": "Windows",
+                      "timezone": "Asia/Tokyo", "type": "clientInfo"}],
+    }
+    if text is not None:
+        activity["text"] = text
+        activity["textFormat"] = "plain"
+    if scope == "personal":
+        activity["conversation"] = {"conversationType": "personal", "tenantId": TENANT_ID,
+                                    "id": PERSONAL}
+        activity["channelData"] = {"tenant": {"id": TENANT_ID}}
+    else:
+        activity["conversation"] = {
+            "isGroup": True, "conversationType": "channel", "tenantId": TENANT_ID,
+            "id": f"{CHANNEL};messageid={root or activity_id}"}
+        activity["channelData"] = {
+            "teamsChannelId": CHANNEL, "teamsTeamId": TEAM,
+            "channel": {"id": CHANNEL}, "team": {"id": TEAM},
+            "tenant": {"id": TENANT_ID}}
+    activity.update(extra)
+    return activity
 
 
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
