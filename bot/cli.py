@@ -16,6 +16,7 @@ from bot.kb.loader import load_knowledge
 from bot.kb.schema import fill_placeholders
 from bot.kb.store import KnowledgeLoadError
 from bot.keys import generate_key, load_keyring
+from bot.reminders.cli import add_parser as add_reminders_parser
 
 EXIT_USAGE = 2
 
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     due.add_argument("--json", action="store_true", help="one JSON object per line")
 
     add_desk_parser(commands)
+    add_reminders_parser(commands)
 
     ask = commands.add_parser("ask", help="ask one question (or '-' for one per stdin line)")
     ask.add_argument("question", help="the question, or '-' to read questions from stdin")
@@ -249,6 +251,12 @@ def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
 
 
+def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reminders.cli import run
+
+    return run(args, settings)
+
+
 def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
     from bot.escalations.cli import run
 
@@ -257,7 +265,7 @@ def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "run": cmd_run, "keygen": cmd_keygen, "db": cmd_db, "audit": cmd_audit, "kb": cmd_kb,
-    "ask": cmd_ask, "reports": cmd_reports, "desk": cmd_desk,
+    "ask": cmd_ask, "reports": cmd_reports, "desk": cmd_desk, "reminders": cmd_reminders,
 }
 
 if __name__ == "__main__":

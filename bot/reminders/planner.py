@@ -113,12 +113,12 @@ class Planner:
                     result.followups[reminder.id] = queued
         return result
 
-    def plan_now(self, reminder: Reminder, now: datetime) -> tuple[str, int]:
+    def plan_now(self, reminder: Reminder, now: datetime, actor: str) -> tuple[str, int]:
         """An unscheduled occurrence (`reminders send ID --now`): planned like a cron one."""
         roster = self.roster(reminder)
         key = occurrence_key(now)
         with self.database.transaction() as session:
-            added = self._expand(session, reminder, key, now, roster, now, manual=True)
+            added = self._expand(session, reminder, key, now, roster, now, actor=actor)
         return key, added
 
     # -- cron reminders ----------------------------------------------------------------------
@@ -146,7 +146,8 @@ class Planner:
         return added
 
     def _expand(self, session: Session, reminder: Reminder, key: str, scheduled: datetime,
-                roster: list[tuple[str, str]], now: datetime, *, manual: bool = False) -> int:
+                roster: list[tuple[str, str]], now: datetime, *, actor: str = SYSTEM) -> int:
+        manual = actor != SYSTEM
         insert_ignore(session, ReminderOccurrence, [{
             "reminder_id": reminder.id, "occurrence": key, "scheduled_for": scheduled,
             "planned_at": now, "recipients": len(roster), "manual": manual,
@@ -157,7 +158,7 @@ class Planner:
         ])
         added = self._count(session, reminder.id, key) - before
         self.audit.record(
-            session, actor=SYSTEM, action="reminder.occurrence_planned",
+            session, actor=actor, action="reminder.occurrence_planned",
             subject=f"reminder:{reminder.id}:{key}",
             details={"scheduled_for": occurrence_key(scheduled), "recipients": len(roster),
                      "new_deliveries": added, "manual": manual,
