@@ -25,7 +25,7 @@ class Escalation(Base):
     requester: Mapped[str] = mapped_column(String(64), index=True)  # pseudonym
     requester_name: Mapped[str | None] = mapped_column(String(128))  # as the platform gave it
     platform: Mapped[str] = mapped_column(String(16))
-    dm_user: Mapped[str] = mapped_column(String(64))  # the requester's id: their DM address
+    dm_user: Mapped[str] = mapped_column(String(255))  # the requester's id: their DM address
     lang: Mapped[str] = mapped_column(String(2))
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
     question: Mapped[str] = mapped_column(Text)
@@ -35,11 +35,11 @@ class Escalation(Base):
     bot_score: Mapped[float] = mapped_column(Float, default=0.0)
     topics: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of topic ids
     category: Mapped[str | None] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(128), index=True)  # "platform:channel_id"
+    channel: Mapped[str] = mapped_column(String(300), index=True)  # "platform:channel_id"
     route: Mapped[str] = mapped_column(String(32))  # "routes[2]" or "default"
     status: Mapped[str] = mapped_column(String(16), index=True)
     status_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    owner: Mapped[str | None] = mapped_column(String(128))  # desk member "platform:user_id"
+    owner: Mapped[str | None] = mapped_column(String(300))  # desk member "platform:user_id"
     owner_name: Mapped[str | None] = mapped_column(String(128))
     owner_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_response_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -50,10 +50,10 @@ class Escalation(Base):
     warned_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
     # The triage message (MessageRef) and the first DM to the requester, whose thread the
     # conversation continues in; None until posted.
-    triage_channel: Mapped[str | None] = mapped_column(String(64))
-    triage_message: Mapped[str | None] = mapped_column(String(64))
-    dm_channel: Mapped[str | None] = mapped_column(String(64))
-    dm_thread: Mapped[str | None] = mapped_column(String(64))
+    triage_channel: Mapped[str | None] = mapped_column(String(255))
+    triage_message: Mapped[str | None] = mapped_column(String(255))
+    dm_channel: Mapped[str | None] = mapped_column(String(255))
+    dm_thread: Mapped[str | None] = mapped_column(String(255), index=True)
 
 
 class EscalationMessage(Base):

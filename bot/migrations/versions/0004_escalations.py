@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("requester", sa.String(64), nullable=False),
         sa.Column("requester_name", sa.String(128), nullable=True),
         sa.Column("platform", sa.String(16), nullable=False),
-        sa.Column("dm_user", sa.String(64), nullable=False),
+        sa.Column("dm_user", sa.String(255), nullable=False),
         sa.Column("lang", sa.String(2), nullable=False),
         sa.Column("question_id", sa.Integer(), sa.ForeignKey("questions.id"), nullable=True),
         sa.Column("question", sa.Text(), nullable=False),
@@ -38,11 +38,11 @@ def upgrade() -> None:
         sa.Column("bot_score", sa.Float(), nullable=False),
         sa.Column("topics", sa.Text(), nullable=False),
         sa.Column("category", sa.String(64), nullable=True),
-        sa.Column("channel", sa.String(128), nullable=False),
+        sa.Column("channel", sa.String(300), nullable=False),
         sa.Column("route", sa.String(32), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         _when("status_since"),
-        sa.Column("owner", sa.String(128), nullable=True),
+        sa.Column("owner", sa.String(300), nullable=True),
         sa.Column("owner_name", sa.String(128), nullable=True),
         _when("owner_since", nullable=True),
         _when("first_response_due"),
@@ -51,15 +51,17 @@ def upgrade() -> None:
         _when("resolved_at", nullable=True),
         sa.Column("warned_first_response", sa.Boolean(), nullable=False),
         sa.Column("warned_resolution", sa.Boolean(), nullable=False),
-        sa.Column("triage_channel", sa.String(64), nullable=True),
-        sa.Column("triage_message", sa.String(64), nullable=True),
-        sa.Column("dm_channel", sa.String(64), nullable=True),
-        sa.Column("dm_thread", sa.String(64), nullable=True),
+        sa.Column("triage_channel", sa.String(255), nullable=True),
+        sa.Column("triage_message", sa.String(255), nullable=True),
+        sa.Column("dm_channel", sa.String(255), nullable=True),
+        sa.Column("dm_thread", sa.String(255), nullable=True),
     )
     op.create_index("ix_escalations_created_at", "escalations", ["created_at"])
     op.create_index("ix_escalations_requester", "escalations", ["requester"])
     op.create_index("ix_escalations_channel", "escalations", ["channel"])
     op.create_index("ix_escalations_status", "escalations", ["status"])
+    # Every threaded DM asks whether it answers an escalation.
+    op.create_index("ix_escalations_dm_thread", "escalations", ["dm_thread"])
     op.create_table(
         "escalation_messages",
         sa.Column("id", sa.Integer(), primary_key=True),
