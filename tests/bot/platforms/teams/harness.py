@@ -114,7 +114,7 @@ class TeamsHarness:
 
 def activity(service_url: str, *, type: str = "message", text: str | None = "",
              scope: str = "personal", aad: str = EMPLOYEE_AAD, user: str = EMPLOYEE_ID,
-             name: str = "Hanako Yamada", activity_id: str | None = None,
+             user_name: str = "Hanako Yamada", activity_id: str | None = None,
              root: str | None = None, locale: str = "ja-JP", **extra: Any) -> dict[str, Any]:
     """An activity as Teams sends it to a bot: a personal chat or a channel's reply chain."""
     activity_id = activity_id or str(uuid.uuid4().int)[:13]
@@ -125,7 +125,7 @@ def activity(service_url: str, *, type: str = "message", text: str | None = "",
         "localTimestamp": "2026-11-21T10:02:03.456+09:00",
         "serviceUrl": service_url,
         "channelId": "msteams",
-        "from": {"id": user, "name": name, "aadObjectId": aad},
+        "from": {"id": user, "name": user_name, "aadObjectId": aad},
         "recipient": {"id": BOT_ID, "name": "Compliance Bot"},
         "locale": locale,
         "entities": [{"locale": locale, "country": "JP", "platform": "Windows",
