@@ -152,7 +152,7 @@ class EscalateFlow:
         """A reply in the DM thread of an escalation goes to the desk; anything else is not ours."""
         if not message.thread:
             return None
-        number = self.service.by_dm_thread(message.user, message.channel, message.thread)
+        number = self.service.by_dm_thread(message.user, message.thread)
         if number is None:
             return None
         text = message.text.strip()

@@ -398,15 +398,17 @@ class EscalationService:
         self._post_thread(escalation, self.views.thread_requester(text))
         return escalation
 
-    def by_dm_thread(self, user: User, channel: str | None, thread: str) -> int | None:
-        """The escalation whose DM thread this message of its requester continues, if any."""
+    def by_dm_thread(self, user: User, thread: str) -> int | None:
+        """The escalation whose DM thread this message of its requester continues, if any.
+
+        Matched by thread and requester, not by channel: a platform may name the DM by the
+        user's id when posting and by a conversation id in the events that come back.
+        """
         query = select(Escalation.id).where(
             Escalation.platform == user.platform,
             Escalation.dm_thread == thread,
             Escalation.requester == self.core.pseudonym(user),
         )
-        if channel is not None:
-            query = query.where(Escalation.dm_channel == channel)
         with self.core.database.transaction() as session:
             return session.execute(query).scalars().first()
 

@@ -359,3 +359,96 @@ def test_start_checks_then_sweeps_in_the_background(desk):
     desk.messenger.channels.discard(LEAD_CHANNEL)
     with pytest.raises(ConfigError, match=r"^desk\.lead_channel: "):
         desk.desk.start()
+
+
+# -- the same flow on the loopback Slack Web API ----------------------------------------------
+
+SLACK_DESK_CONFIG = """
+desk:
+  members: ["slack:U0DESK001"]
+  names: {"slack:U0DESK001": 佐藤}
+  default_channel: slack:C0DESK001
+  lead_channel: slack:C0LEAD001
+"""
+
+
+def _slack_buttons(call) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    return {e["action_id"].split("|")[0]: e for b in call.params["blocks"]
+            if b["type"] == "actions" for e in b["elements"]}
+
+
+def test_end_to_end_on_the_loopback_slack_api(database, make_settings, slack_api):
+    from tests.slack import SlackHarness
+
+    core = build_core(make_settings(SLACK_DESK_CONFIG, DATABASE_URL=database.url))
+    slack_api.channels.add("C0LEAD001")
+    slack = SlackHarness(core, slack_api)
+    try:
+        slack.router.desk.check()  # conversations.info on every configured channel
+        # The bot cannot answer a DM; the employee asks the desk from the abstention.
+        slack.dm(UNANSWERABLE, user="U0EMPLOYEE", channel="D0EMPLOYEE")
+        [answer] = slack_api.wait_for("chat.postMessage")
+        ask = _slack_buttons(answer)[ESCALATE]
+        slack.press(ask["action_id"], ask["value"], user="U0EMPLOYEE", channel="D0EMPLOYEE",
+                    message_ts=answer.params.get("ts") or "1700000001.000100")
+        [opened] = slack_api.wait_for("views.open")
+        view = opened.params["view"]
+        assert view["callback_id"] == "escalate.submit"
+        status, _ = slack.submit(view, {"question": UNANSWERABLE, "context": "来客に聞かれた",
+                                        "urgency": "normal"}, user="U0EMPLOYEE")
+        assert status == 200
+        card = next(c for c in slack_api.wait_for("chat.postMessage", 2)
+                    if c.params["channel"] == "C0DESK001")
+        with core.database.transaction() as session:
+            [escalation] = session.execute(sa.select(Escalation)).scalars().all()
+        assert escalation.triage_channel == "C0DESK001" and escalation.triage_message
+        buttons = _slack_buttons(card)
+        # An outsider's Claim is refused privately; the card is not touched.
+        slack.press(buttons[CLAIM]["action_id"], buttons[CLAIM]["value"], user="U0OUTSIDER",
+                    channel="C0DESK001", message_ts=escalation.triage_message)
+        [refusal] = slack_api.wait_for("response_url")
+        assert refusal.params["response_type"] == "ephemeral"
+        assert slack_api.of("chat.update") == []
+        # The desk member claims: the card is updated in place.
+        slack.press(buttons[CLAIM]["action_id"], buttons[CLAIM]["value"], user="U0DESK001",
+                    channel="C0DESK001", message_ts=escalation.triage_message)
+        [update] = slack_api.wait_for("chat.update")
+        assert update.params["ts"] == escalation.triage_message
+        assert "対応中" in update.blocks_text() and "佐藤" in update.blocks_text()
+        # ...replies through the modal; the employee gets a DM with an Answer button.
+        reply = _slack_buttons(update)[REPLY]
+        slack.press(reply["action_id"], reply["value"], user="U0DESK001", channel="C0DESK001",
+                    message_ts=escalation.triage_message)
+        reply_view = slack_api.wait_for("views.open", 2)[-1].params["view"]
+        slack.submit(reply_view, {"text": "食堂のメニューは総務部のページにあります。"},
+                     user="U0DESK001")
+        posts = slack_api.wait_for("chat.postMessage", 4)
+        dm = next(c for c in posts if c.params["channel"] == "U0EMPLOYEE"
+                  and "窓口からの回答" in c.blocks_text())
+        assert ANSWER in _slack_buttons(dm)
+        # The employee answers in the DM thread; it lands in the triage thread.
+        with core.database.transaction() as session:
+            dm_thread = session.get(Escalation, escalation.id).dm_thread
+        slack.event({"type": "message", "channel_type": "im", "user": "U0EMPLOYEE",
+                     "text": "本社ビルです", "ts": "1800000000.000100", "thread_ts": dm_thread,
+                     "channel": "D0EMPLOYEE", "event_ts": "1800000000.000100"})
+        thread = [c for c in slack_api.wait_for("chat.postMessage", 6)
+                  if c.params.get("thread_ts") == escalation.triage_message]
+        assert [("相談者" in c.blocks_text(), "本社ビルです" in c.blocks_text())
+                for c in thread][-1] == (True, True)
+        # The desk resolves; the card shows the final state with only Reopen.
+        slack.press(buttons[RESOLVE]["action_id"], buttons[RESOLVE]["value"],
+                    user="U0DESK001", channel="C0DESK001", message_ts=escalation.triage_message)
+        final = slack_api.wait_for("chat.update", 3)[-1]
+        assert "解決済み" in final.blocks_text()
+        assert list(_slack_buttons(final)) == [REOPEN]
+        actions = [(e.action, e.actor) for e in _events(core, escalation.id)]
+        employee, desk = (core.keyring.pseudonym("slack", u) for u in ("U0EMPLOYEE", "U0DESK001"))
+        assert actions == [
+            ("escalation.created", employee),
+            ("escalation.refused", core.keyring.pseudonym("slack", "U0OUTSIDER")),
+            ("escalation.claimed", desk), ("escalation.replied", desk),
+            ("escalation.requester_answered", employee), ("escalation.resolved", desk)]
+    finally:
+        slack.close()
+        core.database.dispose()
