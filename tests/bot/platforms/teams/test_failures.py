@@ -43,6 +43,7 @@ def test_a_refused_call_leaves_an_apology_and_the_bot_keeps_answering(teams, tea
     teams_api.fail(Failure(403))
     teams.dm("パスワードを他人に教えてもいい？")
     refused, apology = teams_api.wait_for(2)
+    assert "出典" in refused.card_text()
     assert "申し訳ありません" in apology.card_text() and apology.conversation == PERSONAL
     assert "teams message: Teams Bot Connector: 403" in caplog.text
     teams.dm("IDを共有してもいい？")
@@ -92,7 +93,7 @@ def test_the_token_is_reused_until_shortly_before_it_expires(teams_api):
     now[0] += 301  # within five minutes of expiry
     assert credentials.token() != first
     assert len([c for c in teams_api.calls if c.path.endswith("/token")]) == 2
-    body = [c for c in teams_api.calls if c.path.endswith("/token")][0].body
+    body = next(c for c in teams_api.calls if c.path.endswith("/token")).body
     assert body["scope"] == "https://api.botframework.com/.default"
     assert body["grant_type"] == "client_credentials" and body["client_id"] == APP_ID
 
