@@ -158,10 +158,11 @@ class Reports:
         content = {name: getattr(intake, name) for name in CONTENT_FIELDS}
         if intake.identity:
             content["identity"] = intake.identity
+        key_hash = receipts.hash_key(key)  # slow: not while holding the database
         with self.database.transaction() as session:
             report = Report(
                 case_number=case_number,
-                key_hash=receipts.hash_key(key),
+                key_hash=key_hash,
                 category=intake.category,
                 named=intake.identity is not None,
                 lang=intake.lang,
@@ -193,10 +194,19 @@ class Reports:
         """
         number = receipts.normalise_case_number(case_number)
         now = self.clock()
+        exists = False
+        if number:
+            with self.database.transaction() as session:
+                found = session.scalar(select(Report.id).where(Report.case_number == number))
+                exists = found is not None
+        if not exists:
+            receipts.burn_time(key)  # as long as a wrong key takes, and holding no lock
+            return None
+        # The key is checked under the case's row lock, so parallel guesses cannot slip past
+        # the count; the lock-out bounds that to `max_wrong_keys` checks per lock-out period.
         with self.database.transaction() as session:
-            report = self._get(session, number, lock=True) if number else None
+            report = self._get(session, number, lock=True)
             if report is None:
-                receipts.burn_time(key)
                 return None
             if report.locked_until is not None and now < aware(report.locked_until):
                 return None
