@@ -119,7 +119,7 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(core, caplog):
     trail = audit_export(core)
     for secret in identity:
         for where, text in (("db", stored), ("audit", trail), ("logs", logs),
-                            ("messages", repr(messenger.posts))):
+                            ("messages", repr(messenger.posts)), ("desk", desk.intro)):
             assert secret not in text, (secret, where)
     for secret in content:
         assert secret not in stored and secret not in trail and secret not in logs, secret
