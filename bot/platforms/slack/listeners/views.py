@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.messages import FormSubmission
-from bot.platforms.slack.blocks import result_view, submitted_values, view_state
+from bot.platforms.slack.blocks import modal_view, result_view, submitted_values, view_state
 from bot.platforms.slack.context import SlackContext, guarded, slack_user
 
 
@@ -32,7 +32,10 @@ def register(app: App, ctx: SlackContext) -> None:
         if outcome.errors:
             ack(response_action="errors", errors=outcome.errors)
             return
-        if outcome.reply is not None:
+        if outcome.reply is not None and outcome.reply.form is not None:
+            # The next step is another form (a case's mailbox): it takes the modal's place.
+            ack(response_action="update", view=modal_view(outcome.reply.form))
+        elif outcome.reply is not None:
             title = (view.get("title") or {}).get("text") or outcome.reply.title or "OK"
             ack(response_action="update", view=result_view(outcome.reply, title=str(title)))
         else:

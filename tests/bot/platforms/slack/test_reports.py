@@ -1,0 +1,102 @@
+"""Anonymous reports through Slack's modals, end to end over HTTP: what the reporter sees,
+and what Slack, the database, the audit trail and the logs never see."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+
+from tests.bot.reports.helpers import audit_export, dump_database, report_core
+
+WHISTLEBLOWER = "U0WHISTLE77"
+USERNAME = "taro.whistle"
+
+
+@pytest.fixture
+def core(database, make_settings):
+    built = report_core(database, make_settings)
+    try:
+        yield built
+    finally:
+        built.database.dispose()
+
+
+def _open_intake(slack, slack_api) -> dict:
+    assert slack.command("report", user=WHISTLEBLOWER, user_name=USERNAME)[0] == 200
+    [opened] = slack_api.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "report.submit"
+    return view
+
+
+def _submit(slack, view: dict, values: dict) -> dict:
+    status, body = slack.submit(view, values, user=WHISTLEBLOWER)
+    assert status == 200
+    return json.loads(body)
+
+
+def test_anonymous_report_through_the_modal_leaves_no_trace_of_the_reporter(
+        core, slack, slack_api, caplog):
+    caplog.set_level(logging.DEBUG)
+    view = _open_intake(slack, slack_api)
+    anonymity = next(b for b in view["blocks"] if b.get("block_id") == "anonymity")
+    assert anonymity["element"]["initial_option"]["value"] == "anonymous"
+    answer = _submit(slack, view, {"category": "id_misuse", "what": "異動者のIDが共有されている",
+                                   "who": "営業一課", "anonymity": "anonymous"})
+    # The receipt replaces the modal (response_action: update) ...
+    assert answer["response_action"] == "update"
+    fields = [f["text"] for b in answer["view"]["blocks"] if b["type"] == "section"
+              for f in b.get("fields", [])]
+    case_number = fields[0].split("\n")[1]
+    key = fields[1].split("\n")[1]
+    assert case_number.startswith("R-") and len(key) == 24
+    # ... and is in no message posted anywhere.
+    time.sleep(0.3)
+    posted = json.dumps([c.params for c in slack_api.calls
+                         if c.method in ("chat.postMessage", "chat.postEphemeral",
+                                         "chat.update", "response_url")], ensure_ascii=False)
+    assert key not in posted and case_number not in posted
+    # Nothing that identifies the reporter is kept anywhere.
+    stored = dump_database(core.database)
+    trail = audit_export(core)
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    pseudonym = core.keyring.pseudonym("slack", WHISTLEBLOWER)
+    for secret in (WHISTLEBLOWER, USERNAME, pseudonym, "T0TEST001", "hanako"):
+        for where, text in (("database", stored), ("audit", trail), ("logs", logged),
+                            ("messages", posted)):
+            assert secret not in text, (secret, where)
+    assert "異動者のIDが共有されている" not in stored  # encrypted at rest
+    assert "report" in trail  # the intake is an audit event, just not a traceable one
+
+
+def test_missing_fields_keep_the_modal_open_with_errors_and_nothing_stored(core, slack,
+                                                                          slack_api):
+    view = _open_intake(slack, slack_api)
+    answer = _submit(slack, view, {"category": "", "what": ""})
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) >= {"category", "what"}
+    assert "R-" not in dump_database(core.database).split("reports")[-1][:200]
+
+
+def test_reporter_checks_the_case_with_the_receipt_in_a_modal(core, slack, slack_api):
+    view = _open_intake(slack, slack_api)
+    answer = _submit(slack, view, {"category": "other", "what": "相談です"})
+    fields = [f["text"] for b in answer["view"]["blocks"] if b["type"] == "section"
+              for f in b.get("fields", [])]
+    case_number, key = (f.split("\n")[1] for f in fields[:2])
+    slack_api.clear()
+    slack.command("case", user=WHISTLEBLOWER)
+    [opened] = slack_api.wait_for("views.open")
+    mailbox = _submit(slack, opened.params["view"], {"case_number": case_number, "key": key})
+    assert mailbox["response_action"] == "update"
+    assert mailbox["view"]["callback_id"] == "case.reply"
+    assert case_number in json.dumps(mailbox["view"], ensure_ascii=False)
+    sent = _submit(slack, mailbox["view"], {"message": "追加の情報です"})
+    assert sent["response_action"] == "update"
+    wrong = _submit(slack, opened.params["view"], {"case_number": case_number,
+                                                   "key": "2222-3333-4444-5555-6666"})
+    assert wrong["response_action"] == "errors"
+    assert set(wrong["errors"]) == {"case_number", "key"}
