@@ -57,6 +57,7 @@ class Call:
     token: str | None
     query: dict[str, list[str]] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    answer: Any = None  # what the fake answered, e.g. {"id": ...} for a posted message
 
     @property
     def parts(self) -> list[str]:
@@ -197,9 +198,17 @@ class FakeTeams:
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any,
                 token: str | None) -> tuple[int, Any, dict[str, str]]:
-        with self._cond:
-            self.calls.append(Call(method, path, body, token, query))
+        call = Call(method, path, body, token, query)
+        status, answer, headers = self._respond(call)
+        call.answer = answer
+        with self._cond:  # recorded with its answer, before the bot sees that answer
+            self.calls.append(call)
             self._cond.notify_all()
+        return status, answer, headers
+
+    def _respond(self, call: Call) -> tuple[int, Any, dict[str, str]]:
+        method, path, body, token = call.method, call.path, call.body, call.token
+        with self._cond:
             self._next_id += 1
             new_id = str(self._next_id)
             failure = None
