@@ -1,0 +1,108 @@
+"""The report issue's anonymity test, repeated through Teams: after an anonymous report is
+submitted, read and answered, nothing the bot keeps, logs or sends names the reporter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.core import Core, build_core
+from tests.bot.platforms.teams.harness import CHANNEL, TeamsHarness, actions, inputs
+from tests.bot.reports.helpers import audit_export, dump_database
+from tests.teams_api import FakeTeams
+
+REPORTER_AAD = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
+REPORTER_ID = "29:1ReporterTeamsId_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvutsrq"
+REPORTER = {"aad": REPORTER_AAD, "user": REPORTER_ID, "user_name": "Taro Whistle"}
+DESK_AAD = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+DESK = {"aad": DESK_AAD, "user": "29:1DeskMember_abcdefghijklmnopqrstuvwxyz0123456789",
+        "user_name": "Desk Member"}
+
+
+@pytest.fixture
+def report_core(database, make_settings) -> Iterator[Core]:
+    core = build_core(make_settings(
+        f"desk:\n  members: ['teams:{DESK_AAD}', 'slack:U0DESKB']\n"
+        f"reports:\n  desk_channel: 'teams:{CHANNEL}'\n  notice_delay_max_minutes: 0\n",
+        DATABASE_URL=database.url))
+    try:
+        yield core
+    finally:
+        core.database.dispose()
+
+
+def _dialog(answer: dict) -> dict:
+    assert answer["task"]["type"] == "continue", answer
+    return answer["task"]["value"]["card"]["content"]
+
+
+def _open(teams: TeamsHarness, teams_api: FakeTeams, text: str, who: dict) -> dict:
+    """Type a command in the 1:1 chat, press the card's button: the form's dialog."""
+    before = len(teams_api.sent())
+    teams.dm(text, locale="en-US", **who)
+    launcher = teams_api.wait_for(before + 1)[-1]
+    [button] = actions(launcher.card)
+    _, answer = teams.invoke("task/fetch", button["data"], locale="en-US", **who)
+    return _dialog(answer)
+
+
+def _submit(teams: TeamsHarness, form: dict, values: dict, who: dict) -> dict | None:
+    status, answer = teams.invoke("task/submit", {**form["actions"][0]["data"], **values},
+                                  locale="en-US", **who)
+    assert status == 200
+    return answer
+
+
+def test_anonymous_report_leaves_no_trace_of_the_reporter(report_core, teams_api, caplog):
+    caplog.set_level(logging.DEBUG)
+    teams = TeamsHarness(report_core, teams_api)
+    try:
+        intake = _open(teams, teams_api, "report", REPORTER)
+        assert inputs(intake)["anonymity"]["value"] == "anonymous"
+        receipt = _dialog(_submit(teams, intake, {
+            "category": "info_leak", "what": "販売部門の端末で託送の顧客情報を見た",
+            "who": "営業二課", "exclude": "slack:U0DESKB"}, REPORTER))
+        [facts] = [b["facts"] for b in receipt["body"] if b["type"] == "FactSet"]
+        values = {fact["title"]: fact["value"] for fact in facts}
+        case_number, key = values["Case number"], values["Secret key"]
+
+        notices = teams.router.reports.notifier(teams.router.messengers).tick()
+        assert len(notices) == 1
+        notice = teams_api.sent()[-1]
+        assert notice.conversation == CHANNEL and case_number in notice.card_text()
+
+        desk_form = _open(teams, teams_api, f"case {case_number}", DESK)
+        assert "anonymous" in str(desk_form).lower()
+        assert _submit(teams, desk_form, {"message": "いつ頃のことですか？"}, DESK) is not None
+
+        check = _open(teams, teams_api, "case", REPORTER)
+        mailbox = _dialog(_submit(teams, check, {"case_number": case_number, "key": key},
+                                  REPORTER))
+        assert "いつ頃のことですか" in str(mailbox)
+        _submit(teams, mailbox, {"message": "先週の金曜日です"}, REPORTER)
+        wrong = _dialog(_submit(teams, check, {"case_number": case_number,
+                                               "key": "WRONG-KEY0-0000-0000-0000"}, REPORTER))
+        assert [b for b in wrong["body"] if b.get("color") == "attention"]
+    finally:
+        teams.close()
+
+    identity = [REPORTER_AAD, REPORTER_ID, "Taro Whistle",
+                report_core.keyring.pseudonym("teams", REPORTER_AAD),
+                report_core.keyring.pseudonym("teams", REPORTER_ID)]
+    content = ["販売部門の端末", "営業二課", "先週の金曜日", key, key.replace("-", "")]
+    stored = dump_database(report_core.database)
+    logs = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    trail = audit_export(report_core)
+    sent = "\n".join(f"{c.path} {c.card_text()}" for c in teams_api.connector_calls())
+    for secret in identity:
+        for where, text in (("db", stored), ("audit", trail), ("logs", logs),
+                            ("sent to Teams", sent)):
+            assert secret not in text, (secret, where)
+    for secret in content:
+        for where, text in (("db", stored), ("audit", trail), ("logs", logs),
+                            ("sent to Teams", sent)):
+            assert secret not in text, (secret, where)
+    # ...while the desk member who wrote is accountable under their pseudonym.
+    assert report_core.keyring.pseudonym("teams", DESK_AAD) in trail
