@@ -11,7 +11,8 @@ view of a case must never end up (the same reason the Slack adapter uses modals)
 opened by a button whose data carries `msteams.type = task/fetch`; the form card's own submit
 carries the form's definition, so its errors can be shown on it again without any server state.
 
-Card limits: Teams refuses messages over about 28 KB, so text is capped well below that.
+Card limits: Teams refuses messages over about 28 KB, so a message's text is capped well below
+that; a dialog's form may carry more (the desk reads a whole case there).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from bot.messages import Button, Choice, Form, FormField, Reply
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
-TEXT_LIMIT = 12_000  # characters of text per card: well under Teams' message size limit
+TEXT_LIMIT = 4_000  # characters per message text: 12 KB of UTF-8 at most, under Teams' 28
+FORM_TEXT_LIMIT = 20_000  # a form's introduction in a dialog (a case's content and mailbox)
 SUMMARY_LIMIT = 200
 FORM_KEY = "__form"  # the submit data key carrying the form's definition
 TASK_FETCH = {"type": "task/fetch"}
@@ -37,11 +39,11 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def text_blocks(text: str, **style: Any) -> list[dict[str, Any]]:
+def text_blocks(text: str, limit: int = TEXT_LIMIT, **style: Any) -> list[dict[str, Any]]:
     """One TextBlock per line; a blank line becomes space above the next block."""
     blocks: list[dict[str, Any]] = []
     gap = False
-    for line in _cut(text.strip(), TEXT_LIMIT).split("\n"):
+    for line in _cut(text.strip(), limit).split("\n"):
         if not line.strip():
             gap = True
             continue
@@ -188,7 +190,7 @@ def form_card(form: Form, *, values: dict[str, str] | None = None,
     if lead:
         body += text_blocks(lead, weight="bolder")
     if form.intro:
-        body += text_blocks(form.intro)
+        body += text_blocks(form.intro, FORM_TEXT_LIMIT)
     for item in form.fields[:MAX_FIELDS]:
         value = values.get(item.name, item.initial)
         body.append(_input(item, value, form.lang))
@@ -274,5 +276,6 @@ def submitted_values(form: Form, data: dict[str, Any]) -> dict[str, str]:
     return {item.name: _str(data.get(item.name)) for item in form.fields}
 
 
-def size(activity: dict[str, Any]) -> int:
-    return len(json.dumps(activity, ensure_ascii=False).encode("utf-8"))
+def encode(payload: dict[str, Any]) -> bytes:
+    """UTF-8 JSON: Japanese is 3 bytes a character instead of the 6 of \\uXXXX escapes."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")

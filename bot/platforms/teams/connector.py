@@ -25,7 +25,7 @@ import requests
 
 from bot.messages import Address, MessageRef, MessengerError, Reply
 from bot.platforms.teams.auth import TokenError
-from bot.platforms.teams.cards import message_activity
+from bot.platforms.teams.cards import encode, message_activity
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +136,17 @@ class Connector:
         attempt = 0
         while True:
             attempt += 1
-            headers = {"Content-Type": "application/json"} if body is not None else {}
+            headers = ({"Content-Type": "application/json; charset=utf-8"}
+                       if body is not None else {})
             if self.credentials is not None and self.trusted(service_url):
                 try:
                     headers["Authorization"] = "Bearer " + self.credentials.token()
                 except TokenError as exc:
                     raise MessengerError(f"Teams token: {exc}") from None
             try:
-                response = self.session.request(method, url, json=body, headers=headers,
-                                                timeout=CALL_TIMEOUT_S)
+                response = self.session.request(
+                    method, url, data=None if body is None else encode(body), headers=headers,
+                    timeout=CALL_TIMEOUT_S)
             except requests.RequestException as exc:
                 # Maybe sent, maybe not: the caller decides (a reminder is then in doubt).
                 raise MessengerError(f"Teams Bot Connector unreachable ({type(exc).__name__})"
