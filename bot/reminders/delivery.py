@@ -225,7 +225,8 @@ class Sender:
         self.post_timeout_s = post_timeout_s
         self.max_attempts = max_attempts
         self.clock = clock
-        self.batch_size = batch_size or max(32, workers * 16)
+        # Small batches: a crash leaves at most one batch in doubt, each needing a lookup.
+        self.batch_size = batch_size or max(16, workers * 4)
         self._stopping = threading.Event()
         self._sent_log = SentLog(database)
 
@@ -387,7 +388,7 @@ class Sender:
         if job.attempts >= self.max_attempts:
             self._give_up(job, error)
             return
-        backoff = timedelta(seconds=min(300, 2 ** job.attempts))
+        backoff = timedelta(seconds=min(300, 2 ** (job.attempts - 1)))  # 1 s, 2 s, 4 s …
         with self.database.transaction() as session:
             session.execute(
                 update(ReminderDelivery).where(*self._mine(job))
