@@ -69,13 +69,21 @@ class Schedule(_Strict):
         return self.trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
 
     def latest_between(self, after: datetime, until: datetime) -> datetime | None:
-        """The last fire time in (after, until]: missed ones coalesce into the latest, sent once."""
-        latest = None
-        moment = self.next_after(after)
-        while moment is not None and moment <= until:
-            latest = moment
-            moment = self.next_after(moment)
-        return latest
+        """The last fire time in (after, until]: missed ones coalesce into the latest, sent once.
+
+        APScheduler only walks forwards, so look back through widening windows: a minutely
+        cron after a year's outage walks a day of fire times, not half a million.
+        """
+        for days in (1, 35, 370, 3700, None):
+            start = after if days is None else max(after, until - timedelta(days=days))
+            latest = None
+            moment = self.next_after(start)
+            while moment is not None and moment <= until:
+                latest = moment
+                moment = self.next_after(moment)
+            if latest is not None or start == after:
+                return latest
+        return None
 
 
 def _platform_id(value: str, what: str) -> tuple[str, str]:

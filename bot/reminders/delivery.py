@@ -317,7 +317,7 @@ class Sender:
         reminder = self.reminders.get(job.reminder_id)
         messenger = self.messengers.get(job.platform)
         if reminder is None or messenger is None:
-            reason = ("reminder no longer defined" if reminder is None
+            reason = ("reminder disabled or no longer defined" if reminder is None
                       else f"no messenger for platform {job.platform}")
             self._give_up(job, reason)
             return "failed"

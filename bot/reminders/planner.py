@@ -192,7 +192,10 @@ class Planner:
             cursor = session.get(ReminderCursor, reminder.id)
             checked = cursor.audience_checked_at if cursor else None
         if checked is None or now - as_utc(checked) >= self.directory_refresh:
-            self._refresh_clocks(reminder, self.roster(reminder), now, interval)
+            try:
+                self._refresh_clocks(reminder, self.roster(reminder), now, interval)
+            except RosterError as exc:  # those already known are still reminded when due
+                log.warning("reminder %s: audience not refreshed: %s", reminder.id, exc)
         with self.database.transaction() as session:
             due = session.execute(
                 select(ReminderClock).where(

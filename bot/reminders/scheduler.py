@@ -50,7 +50,8 @@ class ReminderScheduler:
         self.planner = Planner(core.database, core.audit, self.reminders, directories or {},
                                directory_refresh_s=settings.directory_refresh_s)
         self.sender = Sender(
-            core.database, core.audit, {r.id: r for r in self.reminders}, messengers,
+            core.database, core.audit, {r.id: r for r in self.reminders if r.enabled},
+            messengers,
             lookups or {}, self.lease, company=core.company_values,
             lang=core.settings.file.default_language,
             pacer=Pacer(settings.rate_per_second, settings.burst, monotonic=monotonic,

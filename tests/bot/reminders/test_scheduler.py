@@ -201,11 +201,6 @@ def _fan_out(rcore, messenger, clock, users, *, lookup=True, holder=None):  # ty
     return scheduler
 
 
-def _due(rcore, clock):  # type: ignore[no-untyped-def]
-    """Plan the February occurrence without sending it."""
-    clock.set(datetime(2027, 1, 20, tzinfo=UTC))
-
-
 def test_crash_midway_resumes_without_duplicates_or_losses(rcore):
     users = [f"U{n:02d}" for n in range(12)]
     clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
@@ -321,3 +316,45 @@ def test_only_the_lease_holder_sweeps_and_another_takes_over_when_it_stops(rcore
     taken = [json.loads(e.after)["holder"] for e in rows(rcore, AuditEvent)
              if e.action == "reminders.lease_taken"]
     assert taken == ["a", "b", "a"]
+
+
+def test_a_directory_outage_delays_the_occurrence_but_never_skips_it(rcore):
+    class Flaky(StaticDirectory):
+        down = True
+
+        def members(self, audience):  # type: ignore[no-untyped-def]
+            if self.down:
+                raise MessengerError("Slack Web API: 503 service_unavailable")
+            return super().members(audience)
+
+    directory = Flaky(["U1", "U2"])
+    clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
+    messenger = RecordingMessenger()
+    scheduler = make_scheduler(rcore, messenger, clock, directory=directory,
+                               reminders=shipped("conduct-rule-training"))
+    scheduler.sweep()
+    clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
+    plan, _ = scheduler.sweep()
+    assert plan is not None and "503" in plan.errors["conduct-rule-training"]
+    assert messenger.posts == [] and rows(rcore, ReminderOccurrence) == []
+    directory.down = False
+    clock.advance(minutes=1)
+    scheduler.sweep()
+    assert sorted(first_posts(messenger)) == ["U1", "U2"]
+
+
+def test_a_disabled_reminder_is_neither_planned_nor_sent(rcore, tmp_path):
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "  - id: conduct-rule-training\n", "  - id: conduct-rule-training\n    enabled: false\n")
+    (tmp_path / "off.yaml").write_text(text, encoding="utf-8")
+    reminders = [r for r in load_reminders(tmp_path / "off.yaml")
+                 if r.id == "conduct-rule-training"]
+    assert reminders[0].enabled is False
+    clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
+    messenger = RecordingMessenger()
+    scheduler = make_scheduler(rcore, messenger, clock, directory=StaticDirectory(["U1"]),
+                               reminders=reminders)
+    scheduler.sweep()
+    clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
+    scheduler.sweep()
+    assert messenger.posts == [] and rows(rcore, ReminderDelivery) == []
