@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.messages import User
+from bot.platforms.teams.cards import printable
 from bot.platforms.teams.connector import channel_base
 
 HANDLED = frozenset({"message", "conversationUpdate", "invoke"})
@@ -91,7 +92,7 @@ def clean_text(text: str) -> str:
     text = MENTION.sub(" ", text)
     text = BREAK.sub("\n", text)
     text = TAG.sub("", text)
-    return html.unescape(text).replace("\xa0", " ").strip()
+    return printable(html.unescape(text)).replace("\xa0", " ").strip()
 
 
 def _opt(payload: dict[str, Any], name: str, kind: type = str) -> Any:
@@ -144,7 +145,7 @@ def parse_activity(payload: dict[str, Any]) -> Activity:
         tenant=_opt(conversation, "tenantId") or _opt(tenant_data, "id"),
         from_id=from_id or "",
         aad_id=aad_id if isinstance(aad_id, str) and GUID.fullmatch(aad_id) else None,
-        from_name=(_opt(sender, "name") or "")[:128] or None,
+        from_name=printable(_opt(sender, "name") or "")[:128] or None,
         recipient_id=_opt(recipient, "id"),
         text=_opt(payload, "text") or "",
         value=payload.get("value"),

@@ -47,6 +47,7 @@ from bot.platforms.teams.cards import (
     form_from_data,
     launcher_activity,
     message_activity,
+    printable,
     result_card,
     submitted_values,
     task_continue,
@@ -142,6 +143,7 @@ class TeamsBot:
         action, value = data.get("action"), data.get("value")
         if not isinstance(action, str) or not isinstance(value, str):
             return  # not one of our buttons
+        action, value = printable(action), printable(value)
         ref = (MessageRef("teams", activity.where, activity.reply_to_id)
                if activity.reply_to_id else None)
         event = ActionEvent(activity.user, action, value, activity.where, ref)
@@ -207,10 +209,10 @@ class TeamsBot:
         reply: Reply | None
         if isinstance(command, str):
             reply = self.router.command(IncomingMessage(
-                activity.user, command, activity.where, activity.thread))
+                activity.user, printable(command), activity.where, activity.thread))
         elif isinstance(action, str) and isinstance(value, str):
-            reply = self.router.action(ActionEvent(activity.user, action, value,
-                                                   activity.where))
+            reply = self.router.action(ActionEvent(activity.user, printable(action),
+                                                   printable(value), activity.where))
         else:
             reply = Reply(t("action.unknown", lang), lang)
         if reply is None:

@@ -18,6 +18,7 @@ that; a dialog's form may carry more (the desk reads a whole case there).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -33,6 +34,12 @@ FORM_KEY = "__form"  # the submit data key carrying the form's definition
 TASK_FETCH = {"type": "task/fetch"}
 MAX_FIELDS = 40
 MAX_OPTIONS = 100
+# Control characters: never typed by a person, and PostgreSQL refuses NUL in text.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    return CONTROL.sub("", text)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -266,14 +273,15 @@ def form_from_data(data: object) -> Form | None:
             options=choices, initial=_opt_str(item.get("initial")),
             hint=_opt_str(item.get("hint"))))
     lang = data.get("lang")
-    return Form(id=data["id"], title=_str(data.get("title")), submit=_str(data.get("submit"), "OK"),
-                lang=lang if lang in ("ja", "en") else "ja", fields=fields,
-                intro=_opt_str(data.get("intro")), state=_str(data.get("state")))
+    return Form(id=printable(data["id"]), title=_str(data.get("title")),
+                submit=_str(data.get("submit"), "OK"), lang=lang if lang in ("ja", "en") else "ja",
+                fields=fields, intro=_opt_str(data.get("intro")),
+                state=printable(_str(data.get("state"))))
 
 
 def submitted_values(form: Form, data: dict[str, Any]) -> dict[str, str]:
     """Field name -> text ("" when left empty or not text), for the form's own fields only."""
-    return {item.name: _str(data.get(item.name)) for item in form.fields}
+    return {item.name: printable(_str(data.get(item.name))) for item in form.fields}
 
 
 def encode(payload: dict[str, Any]) -> bytes:

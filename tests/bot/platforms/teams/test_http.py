@@ -8,6 +8,9 @@ import logging
 import random
 import time
 
+import sqlalchemy as sa
+
+from bot.models import Question
 from tests.bot.platforms.teams.harness import TeamsHarness
 
 
@@ -26,7 +29,7 @@ def test_other_methods_sizes_and_content_types_are_refused(teams, teams_api):
 WRONG_TYPES = [1, 2.5, True, None, [], {}, "", "x" * 2000, ["a"], {"id": 1}]
 
 
-def _mutate(rng: random.Random, good: dict) -> dict | list | str | int:
+def _mutate(rng: random.Random, good: dict, ask: dict) -> dict | list | str | int:
     """One activity of a shape Teams never sends (or of a type we do not use)."""
     kind = rng.randrange(12)
     activity = copy.deepcopy(good)
@@ -57,7 +60,9 @@ def _mutate(rng: random.Random, good: dict) -> dict | list | str | int:
                                           {"data": {"__form": rng.choice(WRONG_TYPES)}},
                                           {"data": {"__form": {"id": "report.submit",
                                                                "fields": [1, 2]}}},
-                                          {"data": {"command": ["report"]}}]))
+                                          {"data": {"command": ["report"]}},
+                                          {"data": {**ask, "question": "\x00ID\x01を\x7f"}},
+                                          {"data": {"command": "desk \x00?"}}]))
     elif kind == 6:  # membersAdded of the wrong shape
         activity.update(type="conversationUpdate",
                         membersAdded=rng.choice([[1], ["28:x"], [{"id": 3}], "all", [{}]]))
@@ -77,9 +82,11 @@ def _mutate(rng: random.Random, good: dict) -> dict | list | str | int:
 def test_malformed_activities_get_4xx_or_are_ignored_never_500(teams, teams_api, caplog):
     rng = random.Random(7)
     good = teams.activity(text="パスワードを他人に教えてもいい？")
+    _, dialog = teams.invoke("task/fetch", {"action": "home.ask", "value": "ja"})
+    ask = dialog["task"]["value"]["card"]["content"]["actions"][0]["data"]
     statuses: dict[int, int] = {}
     for _ in range(300):
-        activity = _mutate(rng, good)
+        activity = _mutate(rng, good, ask)
         if isinstance(activity, dict) and "serviceUrl" in activity:
             url = activity["serviceUrl"]
             token = teams_api.token(service_url=url if isinstance(url, str) else "x")
@@ -123,3 +130,18 @@ def test_development_mode_accepts_unsigned_requests_and_warns(core, teams_api, c
         assert harness.send(activity, token=teams_api.token(aud="someone-else"))[0] == 401
     finally:
         harness.close()
+
+
+def test_control_characters_are_dropped_before_anything_is_stored(core, teams, teams_api):
+    """PostgreSQL refuses NUL in text: a question or a form value carrying one still works."""
+    teams.dm("パスワードを\x00他人に\x01教えてもいい？")
+    _, dialog = teams.invoke("task/fetch", {"action": "home.ask", "value": "ja"})
+    data = dialog["task"]["value"]["card"]["content"]["actions"][0]["data"]
+    question = "ID\x00を共有\x7fしてもいい？"
+    status, answer = teams.invoke("task/submit", {**data, "question": question})
+    assert status == 200 and answer is None
+    calls = teams_api.wait_for(2)
+    assert all("出典" in call.card_text() for call in calls)
+    with core.database.transaction() as session:
+        texts = sorted(session.scalars(sa.select(Question.text)))
+    assert texts == ["IDを共有してもいい？", "パスワードを他人に教えてもいい？"]
