@@ -39,6 +39,7 @@ def run(settings: Settings) -> int:
         stoppers.append(_start_slack(router, settings, routes, readiness))
     if settings.teams is not None:
         stoppers.append(_start_teams(router, settings, routes))
+    stoppers += _start_background(router)
     server = HttpServer(routes, port=settings.port).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -51,6 +52,18 @@ def run(settings: Settings) -> int:
         stopper()
     core.database.dispose()
     return 0
+
+
+def _start_background(router: Router) -> list:  # type: ignore[type-arg]
+    """The desk's clocks: escalation SLAs and report deadlines, once platforms can post."""
+    stoppers = [router.desk.start()]  # checks routing rules against the messengers first
+    stop = threading.Event()
+    notifier = router.reports.notifier(router.messengers)
+    thread = threading.Thread(target=notifier.run, args=(stop,), name="report-deadlines",
+                              daemon=True)
+    thread.start()
+    stoppers.append(stop.set)
+    return stoppers
 
 
 def _start_slack(router: Router, settings: Settings, routes: Routes,  # type: ignore[no-untyped-def]
