@@ -238,10 +238,15 @@ class FakeTeams:
             return 201, {"id": "a:1" + base64.urlsafe_b64encode(
                 str(members[0].get("id")).encode()).decode().rstrip("=") + "x" * 60}, {}
         if len(parts) >= 4 and parts[:2] == ["v3", "conversations"]:
-            if parts[3] == "pagedmembers":
-                return 200, {"members": [
-                    {"id": "29:1member" + str(n), "aadObjectId": str(uuid.UUID(int=n + 1)),
-                     "name": f"Member {n}"} for n in range(3)]}, {}
+            if parts[3] == "pagedmembers":  # three people and the bot, two to a page
+                members = [{"id": "29:1member" + str(n), "aadObjectId": str(uuid.UUID(int=n + 1)),
+                            "name": f"Member {n}"} for n in range(3)]
+                members.insert(1, {"id": BOT_ID, "name": "Compliance Bot"})
+                start = int((call.query.get("continuationToken") or ["0"])[0])
+                page: dict[str, Any] = {"members": members[start:start + 2]}
+                if start + 2 < len(members):
+                    page["continuationToken"] = str(start + 2)
+                return 200, page, {}
             if method == "POST":
                 return 201, {"id": new_id}, {}
             if method == "PUT":

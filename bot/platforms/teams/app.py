@@ -60,6 +60,7 @@ from bot.platforms.teams.connector import (
     TeamsMessenger,
     channel_base,
 )
+from bot.platforms.teams.directory import TeamsDirectory
 from handlers.router import Router
 
 log = logging.getLogger("bot.platforms.teams")
@@ -87,6 +88,7 @@ class TeamsBot:
         self.book = book
         self.ledger = ledger
         self.messenger = TeamsMessenger(connector, book, "28:" + env.app_id)
+        self.directory = TeamsDirectory(connector, book)  # for the reminder engine
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
 
     def stop(self) -> None:

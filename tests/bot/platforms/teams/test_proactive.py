@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from bot.core import Core, build_core
 from bot.escalations.views import CLAIM, ESCALATE, REPLY
-from bot.messages import Address, MessageRef, Reply
-from bot.reminders.definitions import load_reminders
+from bot.messages import Address, MessageRef, MessengerError, Reply
+from bot.reminders.definitions import Audience, load_reminders
 from bot.reminders.models import ReminderAck
 from bot.reminders.scheduler import ReminderScheduler
 from tests.bot.platforms.teams.harness import (
@@ -145,6 +145,33 @@ def test_reminder_reaches_a_stored_reference_exactly_once_and_is_acknowledged(
         teams.close()
 
 
+def test_a_team_channel_audience_gets_one_dm_each_through_the_teams_directory(
+        database, make_settings, tmp_path, teams_api):
+    path = tmp_path / "reminders.yaml"
+    path.write_text(REMINDERS.replace(f'users: ["teams:{EMPLOYEE_AAD}"]',
+                                      f'channel: "teams:{CHANNEL}"'), encoding="utf-8")
+    core = build_core(make_settings(f"reminders:\n  path: {path}\n",
+                                    DATABASE_URL=database.url))
+    teams = TeamsHarness(core, teams_api)
+    try:
+        now = [datetime(2026, 12, 1, 0, 55, tzinfo=UTC)]
+        scheduler = ReminderScheduler(
+            core, load_reminders(path), teams.router.messengers,
+            directories={"teams": teams.bot.directory}, clock=lambda: now[0])
+        scheduler.sweep()
+        now[0] = datetime(2026, 12, 1, 1, 5, tzinfo=UTC)
+        scheduler.sweep()
+        scheduler.sweep()
+        members = [c.body["members"][0]["id"] for c in _creates(teams_api)]
+        assert sorted(members) == [f"00000000-0000-0000-0000-00000000000{n}" for n in (1, 2, 3)]
+        assert len(teams_api.sent()) == 3
+        pages = [c for c in teams_api.calls if c.path.endswith("/pagedmembers")]
+        assert len(pages) == 2 and pages[0].conversation == CHANNEL
+    finally:
+        teams.close()
+        core.database.dispose()
+
+
 # -- the desk's triage cards -----------------------------------------------------------------
 
 
@@ -205,3 +232,10 @@ def test_escalation_triage_card_is_updated_in_place_and_the_reply_reaches_the_em
         assert in_thread and "メニューは社内ポータル" in in_thread[-1].card_text()
     finally:
         teams.close()
+
+
+def test_audiences_teams_cannot_list_are_refused_with_a_reason(teams):
+    for audience in (Audience(usergroup="teams:everyone"), Audience(all_members="teams")):
+        with pytest.raises(MessengerError) as info:
+            teams.bot.directory.members(audience)
+        assert "use a team channel or a user list" in str(info.value)
