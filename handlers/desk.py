@@ -34,7 +34,7 @@ from bot.messages import (
     IncomingMessage,
     Reply,
 )
-from handlers.escalate import EscalateFlow, text_error
+from handlers.escalate import EscalateFlow, clean, text_error
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -92,7 +92,7 @@ class DeskFlow:
         number = int(submission.state)
         try:
             if submission.form_id == REPLY_FORM:
-                text = (submission.values.get("text") or "").strip()
+                text = clean(submission.values.get("text"))
                 error = text_error(text, self.lang, self.service.core.max_question_chars)
                 if error:
                     return FormOutcome(errors={"text": error})

@@ -40,6 +40,11 @@ def text_error(text: str, lang: str, limit: int, *, required: bool = True) -> st
     return None
 
 
+def clean(text: str | None) -> str:
+    """Typed text as stored: trimmed, and without NUL, which PostgreSQL text cannot hold."""
+    return (text or "").replace("\x00", "").strip()
+
+
 def _id(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
@@ -68,7 +73,7 @@ class EscalateFlow:
         """`/comply desk <question>`: the form, with whatever followed the command prefilled."""
         if not self.service.enabled:
             return self._not_configured(lang)
-        return self._form(lang, message.text.strip()[: self.limit], "")
+        return self._form(lang, clean(message.text)[: self.limit], "")
 
     def handle_action(self, event: ActionEvent) -> Reply:
         number = _id(event.value)
@@ -113,8 +118,8 @@ class EscalateFlow:
 
     def _submit_escalation(self, submission: FormSubmission) -> FormOutcome:
         values = submission.values
-        question = (values.get("question") or "").strip()
-        context = (values.get("context") or "").strip()
+        question = clean(values.get("question"))
+        context = clean(values.get("context"))
         urgency = values.get("urgency") or "normal"
         lang = detect_lang(question) if question else self.service.desk_lang
         if not self.service.enabled:
@@ -133,7 +138,7 @@ class EscalateFlow:
         return FormOutcome(reply=self.service.views.sent(escalation))
 
     def _submit_answer(self, submission: FormSubmission) -> FormOutcome:
-        text = (submission.values.get("text") or "").strip()
+        text = clean(submission.values.get("text"))
         number = _id(submission.state)
         lang = detect_lang(text) if text else self.service.desk_lang
         error = self._text_error(text, lang)
@@ -150,12 +155,12 @@ class EscalateFlow:
 
     def thread_message(self, message: IncomingMessage) -> Reply | None:
         """A reply in the DM thread of an escalation goes to the desk; anything else is not ours."""
-        if not message.thread:
+        if not message.thread or "\x00" in message.thread:
             return None
         number = self.service.by_dm_thread(message.user, message.thread)
         if number is None:
             return None
-        text = message.text.strip()
+        text = clean(message.text)
         lang = detect_lang(text) if text else self.service.desk_lang
         error = self._text_error(text, lang)
         if error:

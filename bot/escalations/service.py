@@ -269,15 +269,14 @@ class EscalationService:
         return escalation
 
     def _change(self, user: User, action: str, escalation_id: int,
-                change: Callable[[Escalation, datetime], None],
-                details: dict[str, Any] | None = None) -> Escalation:
+                change: Callable[[Escalation, datetime], None]) -> Escalation:
         self.require_member(user, action, escalation_id)
         now = self.now()
         with self._locked(escalation_id, self.desk_lang) as (session, escalation):
             before = self.state(escalation)
             change(escalation, now)
             self._audit(session, self.core.pseudonym(user), EVENTS[action], escalation,
-                        details=details, before=before, after=self.state(escalation))
+                        before=before, after=self.state(escalation))
         log.info("escalation %s %s", escalation_id, EVENTS[action])
         self.refresh(escalation, now)
         return escalation

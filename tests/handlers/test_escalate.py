@@ -227,3 +227,13 @@ def test_only_the_requester_may_answer(desk):
     # The outsider's message in someone else's thread is not taken as the requester's answer.
     desk.say("なりすまし", OUTSIDER, channel=dm.ref.channel, thread=dm.ref.id)
     assert all("なりすまし" not in r.text for r in desk.messenger.thread(card.ref))
+
+
+def test_nul_characters_are_dropped_not_stored(desk):
+    """PostgreSQL text cannot hold NUL; a pasted one must not turn a question into an error."""
+    form = desk.command("desk")
+    assert not desk.submit(form, EMPLOYEE, question="社員食堂\x00のメニュー",
+                           context="\x00").errors
+    [escalation] = _rows(desk.router.core, Escalation)
+    assert (escalation.question, escalation.context) == ("社員食堂のメニュー", "")
+    assert desk.say("x", channel="D-1", thread="1\x00").title  # an ordinary question again
