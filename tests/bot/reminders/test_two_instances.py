@@ -58,17 +58,19 @@ def test_each_recipient_gets_each_occurrence_exactly_once(database, make_setting
     clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
     a = _instance(core_a, ProcessMessenger(platform, die_after=120), platform, clock, "a")
     b = _instance(core_b, ProcessMessenger(platform), platform, clock, "b")
-    a.sweep()  # a starts first and holds the lease
+    a.sweep()  # a starts first: the definition's first sight
     clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
+    assert a.plan_sweep() is not None  # a holds the lease and has planned the occurrence
+    assert b.plan_sweep() is None
     stop, log = threading.Event(), []
     threads = [threading.Thread(target=_run, args=(s, stop, log)) for s in (a, b)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     try:
         while len(set(platform.received())) < len(USERS) and time.monotonic() < deadline:
             time.sleep(0.02)
-            clock.advance(seconds=0.25)  # lets the dead holder's lease run out
+            clock.advance(seconds=0.05)  # 2.5x real time: the dead holder's lease runs out
     finally:
         stop.set()
         for thread in threads:
