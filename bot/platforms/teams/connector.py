@@ -24,6 +24,7 @@ from urllib.parse import quote
 import requests
 
 from bot.messages import Address, MessageRef, MessengerError, Reply
+from bot.metrics import PLATFORM_API_ERRORS, PLATFORM_RATE_LIMITED
 from bot.platforms.teams.auth import TokenError
 from bot.platforms.teams.cards import encode, message_activity
 
@@ -149,6 +150,7 @@ class Connector:
                     timeout=CALL_TIMEOUT_S)
             except requests.RequestException as exc:
                 # Maybe sent, maybe not: the caller decides (a reminder is then in doubt).
+                PLATFORM_API_ERRORS.labels("teams", type(exc).__name__).inc()
                 raise MessengerError(f"Teams Bot Connector unreachable ({type(exc).__name__})"
                                      ) from None
             status = response.status_code
@@ -157,6 +159,8 @@ class Connector:
                 refreshed = True
                 attempt -= 1
                 continue
+            if status == 429:
+                PLATFORM_RATE_LIMITED.labels("teams").inc()
             if status in RETRY_STATUSES:
                 retry_after = _retry_after(response)
                 wait = self.backoff_s * 2 ** (attempt - 1)
@@ -167,8 +171,10 @@ class Connector:
                     continue
                 slow_down = retry_after if retry_after is not None else (
                     wait if status == 429 else None)
+                PLATFORM_API_ERRORS.labels("teams", str(status)).inc()
                 raise MessengerError(f"Teams Bot Connector: {status}", retry_after=slow_down)
             if status >= 400:
+                PLATFORM_API_ERRORS.labels("teams", str(status)).inc()
                 raise MessengerError(f"Teams Bot Connector: {status}")
             if not response.content:
                 return {}

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from bot.messages import Address, MessengerError, Reply
+from bot.metrics import REGISTRY
 from bot.platforms.teams.auth import ClientCredentials, TokenError
 from bot.platforms.teams.connector import Connector, ConversationBook, TeamsMessenger
 from tests.bot.platforms.teams.harness import CHANNEL, PERSONAL, TeamsHarness
@@ -19,7 +20,12 @@ def _attempts(teams_api) -> list:
     return [c for c in teams_api.calls if c.method == "POST" and "/activities" in c.path]
 
 
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 def test_429_is_retried_after_retry_after_and_delivered_once(teams, teams_api):
+    limited = _sample("compliance_bot_platform_rate_limited_total", platform="teams")
     teams_api.fail(Failure(429, retry_after=1))
     teams.dm("パスワードを他人に教えてもいい？")
     first, second = teams_api.wait_for(2)
@@ -27,6 +33,7 @@ def test_429_is_retried_after_retry_after_and_delivered_once(teams, teams_api):
     assert first.body == second.body and "出典" in second.card_text()
     time.sleep(0.3)
     assert len(_attempts(teams_api)) == 2  # the refused call and its retry, nothing more
+    assert _sample("compliance_bot_platform_rate_limited_total", platform="teams") == limited + 1
 
 
 @pytest.mark.parametrize("status", [412, 502, 504])
@@ -40,12 +47,15 @@ def test_transient_statuses_are_retried_with_backoff(teams, teams_api, status):
 
 
 def test_a_refused_call_leaves_an_apology_and_the_bot_keeps_answering(teams, teams_api, caplog):
+    errors = _sample("compliance_bot_platform_api_errors_total", platform="teams", error="403")
     teams_api.fail(Failure(403))
     teams.dm("パスワードを他人に教えてもいい？")
     refused, apology = teams_api.wait_for(2)
     assert "出典" in refused.card_text()
     assert "申し訳ありません" in apology.card_text() and apology.conversation == PERSONAL
     assert "teams message: Teams Bot Connector: 403" in caplog.text
+    assert _sample("compliance_bot_platform_api_errors_total", platform="teams",
+                   error="403") == errors + 1
     teams.dm("IDを共有してもいい？")
     assert "出典" in teams_api.wait_for(3)[2].card_text()
 
