@@ -206,26 +206,24 @@ class FakeSlack:
 
 def run_sender(api_url: str) -> int:
     """A bot process: the real scheduler and Slack client until nothing is left to send."""
-    from slack_sdk import WebClient
     from sqlalchemy import func, select
 
-    from bot.config import load_settings
+    from bot.config import SlackEnv, load_settings
     from bot.core import build_core
-    from bot.platforms.slack.directory import SlackDirectory
-    from bot.platforms.slack.messenger import SlackMessenger
+    from bot.platforms.slack.directory import reminder_ports
     from bot.reminders.definitions import load_reminders
     from bot.reminders.models import PENDING, SENDING, ReminderDelivery
     from bot.reminders.scheduler import ReminderScheduler
 
     settings = load_settings()
     core = build_core(settings)
-    # Retry-After is the sender's business (it pauses every worker); no retries inside the client.
-    client = WebClient(token=TOKEN, base_url=api_url,
-                       timeout=int(settings.file.reminders.post_timeout_s))
-    client.retry_handlers = []
-    directory = SlackDirectory(client)
+    # What the runner wires: no retries inside the client, Retry-After is the sender's business.
+    slack = SlackEnv(bot_token=TOKEN, app_token=None, signing_secret="benchmark",
+                     api_url=api_url)
+    messenger, directory = reminder_ports(
+        slack, timeout_s=int(settings.file.reminders.post_timeout_s))
     scheduler = ReminderScheduler(core, load_reminders(settings.file.reminders.path),
-                                  {"slack": SlackMessenger(client)},
+                                  {"slack": messenger},
                                   directories={"slack": directory}, lookups={"slack": directory})
     scheduler.start()
     try:

@@ -17,8 +17,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.config import SlackEnv
 from bot.messages import Address, MessageRef, MessengerError
-from bot.platforms.slack.messenger import api_error
+from bot.platforms.slack.messenger import SlackMessenger, api_error
 from bot.reminders.definitions import Audience
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,21 @@ DIRECTORY_SCOPES = frozenset({
 })
 PAGE = 200  # Slack's recommended page size for cursored methods
 HISTORY_PAGES = 5  # a reminder is looked up within minutes of being sent: recent pages suffice
+
+
+def reminder_ports(slack: SlackEnv, *, timeout_s: int = 10) -> tuple[SlackMessenger,
+                                                                      SlackDirectory]:
+    """A messenger and a directory for the reminder engine, over a client that never retries.
+
+    The reminder sender paces every worker and pauses them all on a 429's Retry-After; a
+    client retrying on its own would sleep in one worker while the others carry on, and a post
+    retried after a connection reset could arrive twice. Keep `timeout_s` below
+    `reminders.post_timeout_s`.
+    """
+    kwargs = {"base_url": slack.api_url} if slack.api_url else {}
+    client = WebClient(token=slack.bot_token, timeout=timeout_s, **kwargs)
+    client.retry_handlers = []
+    return SlackMessenger(client), SlackDirectory(client)
 
 
 def _error(exc: SlackClientError) -> MessengerError:

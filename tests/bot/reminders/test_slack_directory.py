@@ -91,3 +91,15 @@ def test_a_fan_out_over_slack_honours_retry_after_and_sends_each_dm_once(rcore):
         assert 3.0 in time.slept
         blocks = json.dumps(posts[1].params["blocks"], ensure_ascii=False)
         assert "受講しました" in blocks and "参照番号 R" in blocks
+
+
+def test_reminder_ports_share_one_client_without_retries():
+    from bot.config import SlackEnv
+    from bot.platforms.slack.directory import reminder_ports
+
+    slack = SlackEnv(bot_token=BOT_TOKEN, app_token="xapp-1", signing_secret=None,
+                     api_url="http://127.0.0.1:9/api/")
+    messenger, directory = reminder_ports(slack)
+    assert messenger.client is directory.client
+    assert messenger.client.retry_handlers == []
+    assert messenger.client.base_url == "http://127.0.0.1:9/api/"
