@@ -28,6 +28,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import TeamsEnv
 from bot.events import EventLedger
 from bot.i18n import register, t
@@ -108,18 +110,24 @@ class TeamsBot:
         if tenant and activity.tenant and activity.tenant != tenant:
             log.warning("teams activity refused: from another tenant")
             return 403, None
+        if activity.from_bot:
+            return 200, None  # our own posts, or another bot's
         if verified:
             self._learn(activity)
         # Activity ids are unique per conversation only; a personal chat's id names its user,
         # so the ledger keeps a keyed hash of the pair, never the ids.
         key = self.router.core.keyring.pseudonym(
             "teams.activity", f"{activity.conversation}\n{activity.id}")
-        if not self.ledger.claim(key):
-            return (200, None)  # a redelivery, or another instance has it
+        try:
+            claimed = self.ledger.claim(key)
+        except SQLAlchemyError as exc:
+            log.error("teams activity not taken on: database unavailable (%s)",
+                      type(exc).__name__)
+            return 503, None  # the Bot Connector may deliver it again later
+        if not claimed:
+            return 200, None  # a redelivery, or another instance has it
         if activity.type == "invoke":
             return 200, self._guarded_invoke(activity)
-        if activity.from_bot:
-            return 200, None
         handler = self._on_message if activity.type == "message" else self._on_update
         self.pool.submit(self._guarded, activity, handler)
         return 202, None

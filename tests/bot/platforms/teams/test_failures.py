@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 import pytest
 import requests
 
+from bot.db import Database
 from bot.messages import Address, MessengerError, Reply
 from bot.metrics import REGISTRY
 from bot.platforms.teams.auth import ClientCredentials, TokenError
@@ -140,3 +142,15 @@ def test_no_user_id_text_or_payload_reaches_the_logs(core, teams_api, caplog):
                    PERSONAL, CHANNEL, APP_PASSWORD):
         assert secret not in logged
     assert "teams" in logged  # the log is not simply empty
+
+
+def test_database_down_gets_503_for_a_later_redelivery_never_500(core, teams_api, caplog):
+    down = dataclasses.replace(core, database=Database("postgresql://nobody@127.0.0.1:9/none"))
+    harness = TeamsHarness(down, teams_api)
+    try:
+        assert harness.dm("パスワードを他人に教えてもいい？")[0] == 503
+        assert "database unavailable (OperationalError)" in caplog.text
+        time.sleep(0.2)
+        assert teams_api.connector_calls() == []
+    finally:
+        harness.close()
