@@ -38,11 +38,23 @@ def strip_mentions(text: str) -> str:
     return MENTION.sub(" ", text).strip()
 
 
-def slack_user(user_id: object) -> User | None:
-    """Only a well-formed Slack id becomes a user; anything else is treated as malformed."""
+def slack_user(user_id: object, name: object = None) -> User | None:
+    """Only a well-formed Slack id becomes a user; anything else is treated as malformed.
+
+    The name (where Slack sends one) lets the desk see who escalated; the report flow drops
+    it with the id at its boundary when the reporter stays anonymous.
+    """
     if isinstance(user_id, str) and re.fullmatch(r"[UW][A-Z0-9]{2,30}", user_id):
-        return User("slack", user_id)
+        return User("slack", user_id, name[:80] if isinstance(name, str) and name else None)
     return None
+
+
+def payload_user(body: dict[str, Any]) -> User | None:
+    """The user of an interaction payload (block_actions, view_submission, shortcuts)."""
+    user = body.get("user")
+    if not isinstance(user, dict):
+        return None
+    return slack_user(user.get("id"), user.get("name") or user.get("username"))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.messages import ActionEvent, MessageRef
 from bot.platforms.slack.blocks import flow_action, message_args
-from bot.platforms.slack.context import SlackContext, guarded, slack_user
+from bot.platforms.slack.context import SlackContext, guarded, payload_user
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -18,7 +18,7 @@ def register(app: App, ctx: SlackContext) -> None:
     def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                   respond: Respond) -> None:
         ack()
-        user = slack_user((body.get("user") or {}).get("id"))
+        user = payload_user(body)
         value = action.get("value")
         if user is None or not isinstance(value, str):
             return

@@ -18,7 +18,7 @@ def register(app: App, ctx: SlackContext) -> None:
     @guarded(ctx, "command")
     def on_comply(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()  # within Slack's 3 seconds; the answer follows through response_url
-        user = slack_user(body.get("user_id"))
+        user = slack_user(body.get("user_id"), body.get("user_name"))
         if user is None:
             return
         channel = body.get("channel_id") if isinstance(body.get("channel_id"), str) else None

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.messages import IncomingMessage
 from bot.platforms.slack.blocks import message_args
-from bot.platforms.slack.context import SlackContext, guarded, slack_user
+from bot.platforms.slack.context import SlackContext, guarded, payload_user
 
 ASK_ABOUT_MESSAGE = "ask_about_message"
 
@@ -18,7 +18,7 @@ def register(app: App, ctx: SlackContext) -> None:
     @guarded(ctx, "shortcut")
     def on_ask_about(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        user = slack_user((body.get("user") or {}).get("id"))
+        user = payload_user(body)
         message = body.get("message") if isinstance(body.get("message"), dict) else {}
         text = message.get("text") if isinstance(message.get("text"), str) else ""
         if user is None:

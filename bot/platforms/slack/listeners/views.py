@@ -14,14 +14,14 @@ from slack_bolt import Ack, App
 
 from bot.messages import FormSubmission
 from bot.platforms.slack.blocks import modal_view, result_view, submitted_values, view_state
-from bot.platforms.slack.context import SlackContext, guarded, slack_user
+from bot.platforms.slack.context import SlackContext, guarded, payload_user
 
 
 def register(app: App, ctx: SlackContext) -> None:
     @app.view(re.compile(r"^[a-z_]+\.[a-z_.]+$"))
     @guarded(ctx, "view_submission")
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user = slack_user((body.get("user") or {}).get("id"))
+        user = payload_user(body)
         if user is None:
             ack()
             return
