@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time as real_time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -10,10 +11,18 @@ import pytest
 import sqlalchemy as sa
 
 from bot.audit import verify
+from bot.core import build_core
 from bot.messages import MessengerError, User
 from bot.models import AuditEvent
 from bot.reminders.definitions import load_reminders
-from bot.reminders.models import FAILED, SENT, ReminderDelivery, ReminderOccurrence
+from bot.reminders.models import (
+    FAILED,
+    SENT,
+    ReminderDelivery,
+    ReminderOccurrence,
+    SchedulerLease,
+)
+from bot.reminders.scheduler import start_reminders
 from bot.reminders.service import AckResult, ReminderService
 from tests.bot.reminders.fakes import (
     SHIPPED,
@@ -23,6 +32,7 @@ from tests.bot.reminders.fakes import (
     RecordingMessenger,
     StaticDirectory,
     make_scheduler,
+    reminder_settings,
 )
 
 JST_10AM = 1  # 10:00 in Tokyo is 01:00 UTC
@@ -358,3 +368,31 @@ def test_a_disabled_reminder_is_neither_planned_nor_sent(rcore, tmp_path):
     clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
     scheduler.sweep()
     assert messenger.posts == [] and rows(rcore, ReminderDelivery) == []
+
+
+def test_apscheduler_runs_the_two_sweeps_and_stop_hands_the_lease_over(database, make_settings):
+    core = build_core(reminder_settings(make_settings, database.url, plan_interval_s=0.2,
+                                        send_interval_s=0.2))
+    try:
+        clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
+        messenger = RecordingMessenger()
+        scheduler = make_scheduler(core, messenger, clock, directory=StaticDirectory(["U1"]),
+                                   reminders=shipped("conduct-rule-training"))
+        scheduler.start()
+        assert sorted(scheduler.jobs) == ["reminders.plan", "reminders.send"]
+        real_time.sleep(0.5)
+        clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
+        deadline = real_time.monotonic() + 10
+        while not messenger.posts and real_time.monotonic() < deadline:
+            real_time.sleep(0.05)
+        scheduler.stop()
+        assert first_posts(messenger) == ["U1"]
+        [lease] = rows(core, SchedulerLease)
+        assert lease.holder is None
+    finally:
+        core.database.dispose()
+
+
+def test_start_reminders_starts_nothing_when_reminders_are_off(core):
+    assert core.settings.file.reminders.path is None
+    assert start_reminders(core, {"slack": RecordingMessenger()}) is None
