@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models import Base, utcnow
@@ -49,8 +49,13 @@ class ReminderOccurrence(Base):
 
 class ReminderDelivery(Base):
     __tablename__ = "reminder_deliveries"
-    __table_args__ = (UniqueConstraint("reminder_id", "occurrence", "recipient",
-                                       name="uq_reminder_deliveries_once"),)
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "occurrence", "recipient",
+                         name="uq_reminder_deliveries_once"),
+        Index("ix_reminder_deliveries_state_due", "state", "due_at"),
+        Index("ix_reminder_deliveries_followup", "state", "followup_at"),
+        Index("ix_reminder_deliveries_recipient", "recipient"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reminder_id: Mapped[str] = mapped_column(String(100))
@@ -109,8 +114,10 @@ class ReminderClock(Base):
     """A person's clock for an every-N-days reminder: restarted by each acknowledgement."""
 
     __tablename__ = "reminder_clocks"
-    __table_args__ = (UniqueConstraint("reminder_id", "recipient",
-                                       name="uq_reminder_clocks_person"),)
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "recipient", name="uq_reminder_clocks_person"),
+        Index("ix_reminder_clocks_due", "reminder_id", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reminder_id: Mapped[str] = mapped_column(String(100))
