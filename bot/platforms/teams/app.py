@@ -96,6 +96,15 @@ class TeamsBot:
     def stop(self) -> None:
         self.pool.shutdown(wait=True)
 
+    def reminder_ports(self) -> tuple[TeamsMessenger, TeamsDirectory]:
+        """A messenger and a directory for the reminder engine: the same chats and token over a
+        connector that never retries, since the engine paces every sender and pauses them all
+        on a Retry-After itself (a retry in one worker would run past that pause)."""
+        connector = Connector(self.connector.credentials, self.connector.session,
+                              self.book.trusted, max_attempts=1)
+        return (TeamsMessenger(connector, self.book, self.messenger.bot_id),
+                TeamsDirectory(connector, self.book))
+
     @property
     def default_lang(self) -> str:
         return self.router.default_lang

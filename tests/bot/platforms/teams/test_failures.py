@@ -14,6 +14,7 @@ from bot.messages import Address, MessengerError, Reply
 from bot.metrics import REGISTRY
 from bot.platforms.teams.auth import ClientCredentials, TokenError
 from bot.platforms.teams.connector import Connector, ConversationBook, TeamsMessenger
+from bot.reminders.definitions import Audience
 from tests.bot.platforms.teams.harness import CHANNEL, PERSONAL, TeamsHarness
 from tests.teams_api import APP_ID, APP_PASSWORD, BOT_ID, TENANT_ID, Failure
 
@@ -154,3 +155,15 @@ def test_database_down_gets_503_for_a_later_redelivery_never_500(core, teams_api
         assert teams_api.connector_calls() == []
     finally:
         harness.close()
+
+
+def test_the_reminder_engines_messenger_leaves_retrying_to_the_engine(teams, teams_api):
+    messenger, directory = teams.bot.reminder_ports()
+    teams_api.fail(Failure(429, retry_after=7))
+    with pytest.raises(MessengerError) as info:
+        messenger.post(Address("channel", CHANNEL), Reply("reminder", "en"))
+    assert info.value.retry_after == 7
+    assert len(_attempts(teams_api)) == 1
+    messenger.post(Address("channel", CHANNEL), Reply("reminder", "en"))
+    assert len(_attempts(teams_api)) == 2 and _attempts(teams_api)[1].token is not None
+    assert len(directory.members(Audience(channel=f"teams:{CHANNEL}"))) == 3
