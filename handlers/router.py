@@ -38,14 +38,18 @@ register({
         "• 質問をそのまま送る、または `/comply <質問>`: ナレッジベースからお答えします\n"
         "• `/comply report`（通報）: 匿名で相談・通報する\n"
         "• `/comply case`（確認）: 受付番号と秘密キーで相談の状況を確認する\n"
-        "• `/comply reminders`（リマインダー）: 確認待ちのリマインダー\n"
-        "• `/comply help`（ヘルプ）: この説明",
+        "• `/comply desk <質問>`（窓口）: 相談窓口に記名で質問する\n"
+        "• `/comply reminders`（リマインダー）: 未対応のリマインダーを見る\n"
+        "• `/comply help`（ヘルプ）: この説明\n"
+        "Teams では `/comply` を付けずに `report` などと送ってください。",
         "en": "How to use the compliance bot:\n"
         "• Send a question, or `/comply <question>`: answered from the knowledge base\n"
         "• `/comply report`: report or consult anonymously\n"
         "• `/comply case`: check a report with its case number and secret key\n"
-        "• `/comply reminders`: reminders waiting for your acknowledgement\n"
-        "• `/comply help`: this help",
+        "• `/comply desk <question>`: ask the compliance desk, with your name\n"
+        "• `/comply reminders`: your pending reminders\n"
+        "• `/comply help`: this help\n"
+        "In Teams, send the word without `/comply`, e.g. `report`.",
     },
     "help.title": {"ja": "使い方", "en": "How to use"},
     "command.coming_soon": {
