@@ -14,38 +14,105 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
+
+
+class Postings(NamedTuple):
+    """(term, document) pairs sorted by term then document, each once, with its count."""
+
+    terms: np.ndarray
+    docs: np.ndarray
+    counts: np.ndarray
+
+
+def count_postings(
+    docs: np.ndarray, terms: np.ndarray, size: int, inner: np.ndarray | None = None
+) -> tuple[Postings, Postings]:
+    """Postings of all tokens, and of the `inner` ones only, from a single sort.
+
+    Token k is term number `terms[k]` (dense, from 0) in document `docs[k]`. Each token
+    becomes one integer key (term, document, inner flag), so one `numpy.sort` groups
+    everything: no Python loop per token, and no second sort for the inner index (the
+    engine's phrasings index is the inner part of its recall index). The keys are uint32
+    whenever they fit, which sorts nearly twice as fast as int64.
+    """
+    shift = max(size - 1, 0).bit_length()
+    width = (int(terms.max()) + 1 if len(terms) else 1).bit_length() + shift + 1
+    if width > 63:
+        raise ValueError(f"{width}-bit posting keys: too many terms or documents")
+    kind = np.uint32 if width <= 32 else np.int64
+    keys = (terms.astype(kind) << kind(shift + 1)) | (docs.astype(kind) << kind(1))
+    if inner is not None:
+        keys |= inner.astype(kind)
+    keys.sort()
+    starts = np.flatnonzero(_firsts(keys >> kind(1)))
+    counts = np.diff(starts, append=len(keys)).astype(np.int32)
+    inner_counts = np.add.reduceat(keys & kind(1), starts).astype(np.int32) if len(starts) \
+        else counts
+    pairs = keys[starts] >> kind(1)
+    terms, docs = pairs >> kind(shift), pairs & kind((1 << shift) - 1)
+    flagged = inner_counts > 0
+    return (Postings(terms, docs, counts),
+            Postings(terms[flagged], docs[flagged], inner_counts[flagged]))
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """True where a value differs from the one before it (and at 0)."""
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 class BM25Index:
     """Postings in compressed-sparse-row form: term t's documents are docs[start[t]:start[t+1]].
 
-    Built with whole-array numpy operations (one sort of term*N+doc keys) rather than a Python
-    loop per term, so a 10,000-entry base indexes in a fraction of a second.
+    Built from `Postings` with whole-array numpy operations, so a 10,000-entry base indexes in
+    a fraction of a second. `vocabulary[t]` is the string of term number t.
     """
 
-    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75):
-        self.size = size = len(documents)
-        flat = list(chain.from_iterable(documents))
-        self.vocabulary = {term: number for number, term in enumerate(dict.fromkeys(flat))}
-        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=size)
-        terms = np.fromiter(map(self.vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
-        keys, counts = np.unique(terms * max(size, 1) + np.repeat(np.arange(size), lengths),
-                                 return_counts=True)
-        term_of, self.docs = np.divmod(keys, max(size, 1))
-        self.docs = self.docs.astype(np.int32)
-        df = np.bincount(term_of, minlength=len(self.vocabulary))
-        self.start = np.concatenate(([0], np.cumsum(df)))
+    def __init__(
+        self,
+        postings: Postings,
+        size: int,
+        vocabulary: Sequence[str],
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        self.size = size
+        first = _firsts(postings.terms)
+        starts = np.flatnonzero(first)
+        names = map(vocabulary.__getitem__, postings.terms[starts].tolist())
+        self.vocabulary = dict(zip(names, range(len(starts)), strict=True))
+        self.docs = postings.docs.astype(np.int32)
+        self.start = np.append(starts, len(first))
+        df = np.diff(self.start)
         self.idf = np.log1p((size - df + 0.5) / (df + 0.5))
+        tf = postings.counts.astype(np.float64)
+        lengths = np.bincount(self.docs, weights=tf, minlength=size)
         average = float(lengths.mean()) if size and lengths.sum() else 1.0
         norms = k1 * (1 - b + b * lengths / average)
-        tf = counts.astype(np.float64)
+        term_of = np.cumsum(first) - 1
         self.impacts = (self.idf[term_of] * tf * (k1 + 1) / (tf + norms[self.docs])).astype(
             np.float32)
         # A term the index has never seen is rare, but not rarer than one seen once: weighing
         # it as df=0 would let one ordinary word ("day") outweigh the whole question.
         self._unknown_idf = self._idf(1)
+
+    @classmethod
+    def from_documents(
+        cls, documents: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75
+    ) -> BM25Index:
+        """An index over documents given as token lists (small bases, tests)."""
+        flat = list(chain.from_iterable(documents))
+        numbers = {term: number for number, term in enumerate(dict.fromkeys(flat))}
+        terms = np.fromiter(map(numbers.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        docs = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+        postings, _ = count_postings(docs, terms, len(documents))
+        return cls(postings, len(documents), list(numbers), k1, b)
 
     def _idf(self, df: int) -> float:
         # The "plus one" variant (Lucene's) never goes negative for very common terms.

@@ -15,8 +15,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.kb.schema import LANGUAGES, Entry
-from bot.search.bm25 import BM25Index
-from bot.search.text import detect_lang, normalize, tokenize
+from bot.search.bm25 import BM25Index, count_postings
+from bot.search.text import detect_lang, normalize, tokenize, tokenize_many
 
 
 @dataclass(frozen=True)
@@ -57,23 +57,32 @@ class _LanguageIndex:
     def __init__(self, entries: list[Entry], lang: str, topics: dict[str, str]) -> None:
         self.lang = lang
         self._choices: dict[int, list[str]] = {}
-        # One tokenize call per entry and field: a line break ends every token run, so
-        # joining the phrasings changes no token and saves most of the per-call overhead.
-        asked = [
-            tokenize("\n".join((*entry.question.get(lang), *entry.keywords.get(lang))))
-            for entry in entries
-        ]
+        self.entries = entries
+        size = len(entries)
         # Recall reads the whole entry (phrasings, answer, its topics' descriptions);
         # confidence reads only the phrasings and keywords, which say what the entry is about.
-        topic_tokens = {topic: tokenize(text) for topic, text in topics.items()}
-        context = [
-            [token for topic in entry.topics for token in topic_tokens.get(topic, ())]
-            + tokenize(entry.answer.get(lang))
-            for entry in entries
-        ]
-        self.recall = BM25Index([q + c for q, c in zip(asked, context, strict=True)])
-        self.phrased = BM25Index(asked)
-        self.entries = entries
+        # All texts go through one batch: text n < size is entry n's phrasings and keywords
+        # (a line break ends every token run, so joining them changes no token), size + n its
+        # answer, 2 * size + t the description of topic t.
+        names = list(topics)
+        batch = tokenize_many([
+            *("\n".join((*entry.question.get(lang), *entry.keywords.get(lang)))
+              for entry in entries),
+            *(entry.answer.get(lang) for entry in entries),
+            *topics.values(),
+        ])
+        in_entry = batch.texts < 2 * size
+        topic_docs, topic_terms = _topic_postings(
+            entries, names, batch.texts[~in_entry] - 2 * size, batch.terms[~in_entry])
+        texts = batch.texts[in_entry]
+        whole, asked = count_postings(
+            np.concatenate((texts % max(size, 1), topic_docs)),
+            np.concatenate((batch.terms[in_entry], topic_terms)),
+            size,
+            inner=np.concatenate((texts < size, np.zeros(len(topic_docs), dtype=bool))),
+        )
+        self.recall = BM25Index(whole, size, batch.vocabulary)
+        self.phrased = BM25Index(asked, size, batch.vocabulary)
 
     def choices(self, number: int) -> list[str]:
         """The entry's phrasings, normalised on first use: only candidates ever need them."""
@@ -82,6 +91,29 @@ class _LanguageIndex:
             cached = [normalize(text) for text in self.entries[number].question.get(self.lang)]
             self._choices[number] = cached
         return cached
+
+
+def _topic_postings(
+    entries: list[Entry], names: list[str], texts: np.ndarray, terms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, term) tokens giving each entry a copy of its topics' description tokens.
+
+    `texts`/`terms` are the descriptions' tokens, topic t's being those with texts == t.
+    """
+    number = {name: n for n, name in enumerate(names)}
+    pairs = [(e, number[topic]) for e, entry in enumerate(entries) for topic in entry.topics
+             if topic in number]
+    if not pairs or not len(terms):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    owners, topics = np.array(pairs, dtype=np.int64).T
+    order = np.argsort(texts, kind="stable")
+    terms = terms[order]
+    counts = np.bincount(texts, minlength=len(names))
+    starts = np.cumsum(counts) - counts
+    lengths = counts[topics]
+    # Positions in `terms` of each pair's tokens, laid end to end.
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(owners, lengths), terms[offsets + np.repeat(starts[topics], lengths)]
 
 
 class SearchEngine:
