@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+from typing import Any
 
 from bot.config import ConfigError, Settings
 from bot.core import Core, build_core
@@ -35,11 +36,18 @@ def run(settings: Settings) -> int:
     gauges = DatabaseGauges(core.database)
     REGISTRY.register(gauges)
     stoppers = []
+    ports: dict[str, tuple[Any, Any]] = {}  # platform -> (messenger, directory) for reminders
     if settings.slack is not None:
         stoppers.append(_start_slack(router, settings, routes, readiness))
+        from bot.platforms.slack.directory import reminder_ports
+
+        ports["slack"] = reminder_ports(settings.slack)
     if settings.teams is not None:
-        stoppers.append(_start_teams(router, settings, routes))
+        stopper, teams_bot = _start_teams(router, settings, routes)
+        stoppers.append(stopper)
+        ports["teams"] = teams_bot.reminder_ports()
     stoppers += _start_background(router)
+    stoppers += _start_reminders(core, ports)
     server = HttpServer(routes, port=settings.port).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -64,6 +72,22 @@ def _start_background(router: Router) -> list:  # type: ignore[type-arg]
     thread.start()
     stoppers.append(stop.set)
     return stoppers
+
+
+def _start_reminders(core: Core, ports: dict[str, tuple[Any, Any]]) -> list:  # type: ignore[type-arg]
+    """Every instance runs the sweeps; the database lease lets one of them send at a time.
+
+    Reminders get their own clients without built-in retries: the sender paces all workers
+    and pauses them together on Retry-After (see bot.reminders.delivery).
+    """
+    from bot.reminders.scheduler import start_reminders
+
+    messengers = {platform: pair[0] for platform, pair in ports.items()}
+    directories = {platform: pair[1] for platform, pair in ports.items()}
+    lookups = {platform: pair[1] for platform, pair in ports.items()
+               if hasattr(pair[1], "find_posted")}
+    scheduler = start_reminders(core, messengers, directories=directories, lookups=lookups)
+    return [scheduler.stop] if scheduler is not None else []
 
 
 def _start_slack(router: Router, settings: Settings, routes: Routes,  # type: ignore[no-untyped-def]
@@ -99,7 +123,7 @@ def _start_teams(router: Router, settings: Settings, routes: Routes):  # type: i
     bot, endpoint = build(router, settings.teams)
     routes.add("/api/messages", endpoint)
     log.info("Teams: Bot Connector endpoint at POST /api/messages")
-    return bot.stop
+    return bot.stop, bot
 
 
 def run_console(settings: Settings) -> int:

@@ -90,3 +90,38 @@ def test_run_refuses_http_mode_without_signing_secret(bot_env):
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+REMINDER = """\
+reminders:
+  - id: log-review
+    message: {ja: アクセスログを確認してください, en: Please review the access logs}
+    schedule: {cron: "0 10 1 4,10 *"}
+    audience: {users: ["slack:U0REMIND1"]}
+    acknowledge: {ja: 確認しました, en: Reviewed}
+"""
+
+
+def test_run_starts_the_reminder_sweeps_and_delivers(bot_env, slack_api, tmp_path):
+    (tmp_path / "reminders.yaml").write_text(REMINDER, encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "reminders:\n"
+                      "  path: reminders.yaml\n  plan_interval_s: 0.5\n"
+                      "  send_interval_s: 0.5\n", encoding="utf-8")
+    port = int(bot_env["PORT"])
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=bot_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_healthy(port, process)
+        queued = subprocess.run([sys.executable, "-m", "bot.cli", "reminders", "send",
+                                 "log-review", "--now"], env=bot_env, capture_output=True,
+                                text=True, timeout=60)
+        assert queued.returncode == 0, queued.stderr
+        [dm] = slack_api.wait_for("chat.postMessage", timeout=30)
+        assert dm.params["channel"] == "U0REMIND1"
+        assert "アクセスログを確認してください" in dm.params["text"] + dm.blocks_text()
+        time.sleep(2)  # more sweeps pass: still exactly one delivery
+        assert len(slack_api.of("chat.postMessage")) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
