@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackClientError
 from bot.config import ConfigError, SlackEnv
 from bot.events import EventLedger
 from bot.platforms.slack.context import SlackContext
+from bot.platforms.slack.directory import DIRECTORY_SCOPES
 from bot.platforms.slack.listeners import register
 from bot.platforms.slack.messenger import SlackMessenger, api_error, web_client
 from handlers.router import Router
@@ -20,10 +21,11 @@ from handlers.router import Router
 QUIET_LOGGERS = ("slack_bolt", "slack_sdk")
 
 
-# The bot token scopes the code needs, as deploy/slack/manifest.yaml requests them.
+# The bot token scopes the code needs, as deploy/slack/manifest.yaml requests them: the chat
+# side's, and the reminder engine's directory (bot.platforms.slack.directory).
 REQUIRED_SCOPES = frozenset({
     "app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history",
-})
+}) | DIRECTORY_SCOPES
 BOT_EVENTS = frozenset({"app_home_opened", "app_mention", "message.im"})
 
 

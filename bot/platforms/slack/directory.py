@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 
 from bot.config import SlackEnv
-from bot.messages import Address, MessageRef, MessengerError
-from bot.platforms.slack.messenger import SlackMessenger, api_error
+from bot.messages import Address, MessageRef
+from bot.platforms.slack.messenger import SlackMessenger, messenger_error
 from bot.reminders.definitions import Audience
 
 log = logging.getLogger(__name__)
@@ -54,18 +54,6 @@ def reminder_ports(slack: SlackEnv, *, timeout_s: int = 10) -> tuple[SlackMessen
     return SlackMessenger(client), SlackDirectory(client)
 
 
-def _error(exc: SlackClientError) -> MessengerError:
-    retry_after = None
-    if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
-        header = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-            "retry-after")
-        try:
-            retry_after = float(header) if header else 1.0
-        except ValueError:
-            retry_after = 1.0
-    return MessengerError(f"Slack Web API: {api_error(exc)}", retry_after=retry_after)
-
-
 class SlackDirectory:
     platform = "slack"
 
@@ -87,7 +75,7 @@ class SlackDirectory:
                 return self._people(ids)
             return list(self._humans())
         except SlackClientError as exc:
-            raise _error(exc) from None
+            raise messenger_error(exc) from None
 
     def _pages(self, method: Any, **kwargs: Any) -> Iterator[Any]:
         cursor = None
@@ -131,5 +119,5 @@ class SlackDirectory:
                                 HISTORY_PAGES)
                     break
         except SlackClientError as exc:
-            raise _error(exc) from None
+            raise messenger_error(exc) from None
         return None

@@ -49,14 +49,14 @@ class SlackMessenger:
             response = self.client.chat_postMessage(channel=to.id, **message_args(reply),
                                                     **kwargs)
         except SlackClientError as exc:
-            raise _messenger_error(exc) from None
+            raise messenger_error(exc) from None
         return MessageRef("slack", str(response["channel"]), str(response["ts"]))
 
     def update(self, ref: MessageRef, reply: Reply) -> None:
         try:
             self.client.chat_update(channel=ref.channel, ts=ref.id, **message_args(reply))
         except SlackClientError as exc:
-            raise _messenger_error(exc) from None
+            raise messenger_error(exc) from None
 
     def can_post(self, channel: str) -> bool:
         """Start-up check for configured channels: the bot must exist in them."""
@@ -68,7 +68,8 @@ class SlackMessenger:
         return bool(info.get("channel", {}).get("is_member", False))
 
 
-def _messenger_error(exc: SlackClientError) -> MessengerError:
+def messenger_error(exc: SlackClientError) -> MessengerError:
+    """The neutral error, carrying Slack's Retry-After when the call was rate limited."""
     retry_after: float | None = None
     if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
         header = exc.response.headers.get("Retry-After") or exc.response.headers.get(
