@@ -142,7 +142,7 @@ class ReportsSettings(_Strict):
 class ReminderSettings(_Strict):
     """Scheduled reminders (bot.reminders); off until `path` names a definitions file."""
 
-    path: Path | None = None  # e.g. reminders/reminders.yaml, relative to the config file
+    path: Path | None = None  # e.g. knowledge/reminders/reminders.yaml, relative to the config file
     rate_per_second: float = Field(default=5.0, gt=0, le=1000)  # DMs per second, all senders
     burst: int = Field(default=10, ge=1, le=10000)
     workers: int = Field(default=4, ge=1, le=64)  # concurrent posts; platform calls are slow

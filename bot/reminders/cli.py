@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.file.reminders.path is None:
         raise ConfigError("reminders.path: not set; name a definitions file in config.yaml "
-                          "(see reminders/reminders.yaml)")
+                          "(see knowledge/reminders/reminders.yaml)")
     reminders = load_reminders(settings.file.reminders.path)
     if args.reminders_command == "list":
         return _list(reminders, sys.stdout)

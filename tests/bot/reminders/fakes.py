@@ -18,7 +18,7 @@ from bot.reminders.definitions import Audience, Reminder, load_reminders
 from bot.reminders.scheduler import ReminderScheduler
 
 REPO = Path(__file__).resolve().parents[3]
-SHIPPED = REPO / "reminders" / "reminders.yaml"
+SHIPPED = REPO / "knowledge" / "reminders" / "reminders.yaml"
 
 
 class FakeClock:
