@@ -33,20 +33,13 @@ def sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-class SlackHarness:
-    def __init__(self, core: Core, api: FakeSlackAPI, router: Router | None = None) -> None:
-        self.api = api
-        self.core = core
-        self.router = router or Router(core)
-        self.slack = SlackEnv(bot_token=BOT_TOKEN, app_token=None,
-                              signing_secret=SIGNING_SECRET, api_url=api.url)
-        self.app, self.ctx = build_app(self.router, self.slack)
-        routes = Routes()
-        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET))
-        self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
+class SlackSender:
+    """Slack's side of HTTP mode: payloads as Slack shapes them, signed, sent to a bot's port."""
 
-    def close(self) -> None:
-        self.server.stop()
+    def __init__(self, api: FakeSlackAPI, port: int, secret: str = SIGNING_SECRET) -> None:
+        self.api = api
+        self.port = port
+        self.secret = secret
 
     # -- raw HTTP ----------------------------------------------------------------------------
 
@@ -57,10 +50,10 @@ class SlackHarness:
         all_headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature or sign(body, stamp),
+            "X-Slack-Signature": signature or sign(body, stamp, self.secret),
         }
         all_headers.update(headers or {})
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request("POST", path, body=body, headers=all_headers)
             response = connection.getresponse()
@@ -178,3 +171,21 @@ class SlackHarness:
                         "text": text},
             "response_url": self.api.response_url(),
         })
+
+
+class SlackHarness(SlackSender):
+    """The real Bolt app behind the real HTTP server, in this process, on a free port."""
+
+    def __init__(self, core: Core, api: FakeSlackAPI, router: Router | None = None) -> None:
+        self.core = core
+        self.router = router or Router(core)
+        self.slack = SlackEnv(bot_token=BOT_TOKEN, app_token=None,
+                              signing_secret=SIGNING_SECRET, api_url=api.url)
+        self.app, self.ctx = build_app(self.router, self.slack)
+        routes = Routes()
+        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET))
+        self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
+        super().__init__(api, self.server.port)
+
+    def close(self) -> None:
+        self.server.stop()
