@@ -8,6 +8,8 @@ database on it, migrated with the real Alembic migrations.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,18 +30,22 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     existing = os.environ.get("TEST_DATABASE_URL")
     if existing:
         yield existing
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    # Not under pytest's numbered temp dirs: another pytest session on the machine may prune
+    # those, and PostgreSQL shuts down when its data directory's lock file disappears.
+    home = Path(tempfile.mkdtemp(prefix="compliance-bot-pg-"))
+    server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _fresh_pg_database(server_url: str) -> tuple[str, sa.Engine, str]:
