@@ -8,13 +8,14 @@ bot really sent over HTTP. It also serves `response_url`s, which Slack hands to 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-test-token"
 BOT_USER_ID = "UBOT0001"
@@ -41,33 +42,18 @@ class Failure:
     retry_after: int | None = None
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LoopbackServer):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.channels: set[str] = {"C0DESK001", "C0GENERAL"}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
         self._ts = 1_700_000_000
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeSlackAPI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/api/"
+        return self.root_url + "/api/"
 
     def response_url(self, name: str = "r1") -> str:
         return self.url.replace("/api/", f"/response/{name}")
@@ -85,16 +71,9 @@ class FakeSlackAPI:
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Bolt answers in background threads: wait until `count` calls of `method` arrived."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len([c for c in self.calls if c.method == method]) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"expected {count} {method} call(s), got "
-                        f"{[c.method for c in self.calls]}")
-                self._cond.wait(left)
-            return [c for c in self.calls if c.method == method]
+        return self._wait(
+            lambda: [c for c in self.calls if c.method == method], count, timeout,
+            lambda: f"expected {count} {method} call(s), got {[c.method for c in self.calls]}")
 
     def clear(self) -> None:
         with self._lock:

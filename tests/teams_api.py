@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.loopback import LoopbackServer
 
 APP_ID = "8c1e8d3a-0a2b-4c5d-9e6f-112233445566"
 APP_PASSWORD = "test-client-secret"
@@ -85,7 +86,7 @@ class Failure:
     retry_after: float | None = None
 
 
-class FakeTeams:
+class FakeTeams(LoopbackServer):
     def __init__(self) -> None:
         self.keys: list[SigningKey] = [SigningKey()]
         self.calls: list[Call] = []
@@ -93,27 +94,12 @@ class FakeTeams:
         self.token_failures: list[int] = []
         self.issued_tokens: list[str] = []
         self.token_lifetime = 3600
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
         self._next_id = 1_700_000_000_000
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeTeams:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.root_url
 
     @property
     def service_url(self) -> str:
@@ -175,20 +161,11 @@ class FakeTeams:
     def wait_for(self, count: int = 1, timeout: float = 10.0, *, method: str = "POST",
                  what: str = "/activities") -> list[Call]:
         """Wait until `count` Bot Connector calls whose path contains `what` arrived."""
-        deadline = time.monotonic() + timeout
-
-        def matching() -> list[Call]:
-            return [c for c in self.calls if c.method == method and "/v3/" in c.path
-                    and what in c.path]
-
-        with self._cond:
-            while len(matching()) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"expected {count} {method} {what} call(s), got "
-                                         f"{[(c.method, c.path) for c in self.calls]}")
-                self._cond.wait(left)
-            return matching()
+        return self._wait(
+            lambda: [c for c in self.calls if c.method == method and "/v3/" in c.path
+                     and what in c.path], count, timeout,
+            lambda: f"expected {count} {method} {what} call(s), got "
+                    f"{[(c.method, c.path) for c in self.calls]}")
 
     def clear(self) -> None:
         with self._lock:

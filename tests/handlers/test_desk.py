@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -25,10 +24,8 @@ from bot.escalations.views import (
 )
 from bot.messages import Button, FormSubmission, MessageRef
 from bot.models import AuditEvent
-from handlers.router import Router
 from tests.handlers.messenger import (
     DESK_CHANNEL,
-    DESK_CONFIG,
     EMPLOYEE,
     LEAD_CHANNEL,
     NETWORK_CHANNEL,
@@ -36,7 +33,6 @@ from tests.handlers.messenger import (
     SATO,
     SUZUKI,
     URGENT_CHANNEL,
-    Clock,
     DeskHarness,
     Posted,
     RecordingMessenger,
@@ -45,20 +41,6 @@ from tests.handlers.messenger import (
 )
 
 UNANSWERABLE = "社員食堂の今日のメニューは？"
-
-
-@pytest.fixture
-def desk_core(database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    core = build_core(make_settings(DESK_CONFIG, DATABASE_URL=database.url))
-    try:
-        yield core
-    finally:
-        core.database.dispose()
-
-
-@pytest.fixture
-def desk(desk_core: Core) -> DeskHarness:
-    return DeskHarness(Router(desk_core), RecordingMessenger(), Clock(jst(2026, 11, 24, 10, 0)))
 
 
 def _rows(core: Core, model):  # type: ignore[no-untyped-def]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
-from bot.core import Core, build_core
+from bot.core import Core
 from bot.escalations.models import Escalation, EscalationMessage
 from bot.escalations.views import ANSWER, CLAIM, ESCALATE, REPLY
 from bot.messages import IncomingMessage
@@ -19,34 +17,16 @@ from handlers.router import Router
 from tests.chat import TestChat
 from tests.handlers.messenger import (
     DESK_CHANNEL,
-    DESK_CONFIG,
     EMPLOYEE,
     NETWORK_CHANNEL,
     OUTSIDER,
     SATO,
     URGENT_CHANNEL,
-    Clock,
     DeskHarness,
-    RecordingMessenger,
     button,
-    jst,
 )
 
 UNANSWERABLE = "社員食堂の今日のメニューは？"
-
-
-@pytest.fixture
-def desk_core(database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    core = build_core(make_settings(DESK_CONFIG, DATABASE_URL=database.url))
-    try:
-        yield core
-    finally:
-        core.database.dispose()
-
-
-@pytest.fixture
-def desk(desk_core: Core) -> DeskHarness:
-    return DeskHarness(Router(desk_core), RecordingMessenger(), Clock(jst(2026, 11, 24, 10, 0)))
 
 
 def _rows(core: Core, model):  # type: ignore[no-untyped-def]
