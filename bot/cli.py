@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     gaps = kb.add_parser("gaps", help="unanswered and badly rated questions")
     gaps.add_argument("--since", type=_date, help="first day to include (YYYY-MM-DD, UTC)")
     gaps.add_argument("--json", action="store_true", help="one JSON object per line")
+    evaluation = kb.add_parser(
+        "eval", help="score the engine on an evaluation file; exit 1 below a --min-* floor")
+    evaluation.add_argument("file", type=Path, help="evaluation questions (YAML)")
+    evaluation.add_argument("--json", action="store_true", help="print one JSON object")
+    for name, what in (("top1", "answered-and-right share of in-scope questions, per language"),
+                       ("shown", "right answer or suggestion share of in-scope questions"),
+                       ("abstention", "abstention share of must-abstain questions")):
+        evaluation.add_argument(f"--min-{name}", type=float, metavar="SHARE", help=what)
 
     reports = commands.add_parser("reports", help="anonymous reports").add_subparsers(
         dest="reports_command", required=True, metavar="ACTION")
@@ -157,6 +165,8 @@ def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(base.entries)} entries, {len(base.topics)} topics: "
               f"{errors} errors, {warnings} warnings")
         return 1 if errors or (args.strict and warnings) else 0
+    if args.kb_command == "eval":
+        return _kb_eval(args, settings)
     from bot.core import open_database
     from bot.gaps import find_gaps
 
@@ -176,6 +186,41 @@ def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         print(f"{len(gaps)} gaps")
     return 0
+
+
+def _kb_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core import open_knowledge
+    from bot.kb.evaluate import EvalFileError, evaluate, format_report, load_eval
+
+    base, engine = open_knowledge(settings).current()
+    try:
+        questions = load_eval(args.file, base.topics)
+    except EvalFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(engine, questions)
+    summary = report.as_dict()
+    summary["semantic"] = engine.semantic
+    summary["kb_version"] = base.version
+    failures = []
+    checks = [("top1", f"top1[{lang}]", summary["by_lang"].get(lang, {}).get("top1"))
+              for lang in ("ja", "en")]
+    checks += [("shown", "right_among_shown", summary["total"]["right_among_shown"]),
+               ("abstention", "abstention", summary["total"]["abstention"])]
+    for flag, label, value in checks:
+        floor = getattr(args, f"min_{flag}")
+        if floor is not None and value is not None and value < floor:
+            failures.append(f"{label} {value:.3f} is below the floor {floor}")
+    if args.json:
+        summary["failures"] = failures
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(report))
+        print(f"semantic signal: {'on' if engine.semantic else 'off'}; "
+              f"knowledge base {base.version}")
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

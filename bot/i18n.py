@@ -17,6 +17,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not guess. Please ask {desk}.",
     },
     "answer.abstain_title": {"ja": "お答えできません", "en": "I don't know"},
+    "answer.maybe_title": {"ja": "もしかして、こちらのご質問ですか？",
+                           "en": "Did you mean one of these?"},
+    "answer.maybe": {
+        "ja": "ぴったり合う回答は見つかりませんでしたが、近い質問があります。"
+        "当てはまるものを選ぶか、{desk} にご相談ください。",
+        "en": "I found no answer that fits exactly, but these questions come close. "
+        "Pick the one you meant, or ask {desk}.",
+    },
     "ask.empty": {
         "ja": "質問を入力してください。例:「異動前のIDを使ってもいいですか？」",
         "en": "Please type a question, e.g. \"May I still use my old ID after a transfer?\"",

@@ -78,23 +78,32 @@ class AskFlow:
         QUESTIONS.labels("answered" if result.answered else "abstained").inc()
         ANSWER_SECONDS.observe(time.perf_counter() - started)
         if not result.answered:
-            return self._abstain(question.id, lang)
+            return self._abstain(question.id, lang, result)
         return self._answer(question.id, result.best.entry, lang, result)
 
-    def _abstain(self, question_id: int, lang: str) -> Reply:
+    def _abstain(self, question_id: int, lang: str, result: SearchResult) -> Reply:
+        """No answer, never a guess. Entries that came near are offered as "did you mean"
+        buttons beside the desk's, so the asker is not left at a dead end; a pick answers it and
+        is stored, so `kb gaps` shows the curators which entry the phrasing belongs to."""
         desk = self.core.company_values(lang)["desk"]
-        title = t("answer.abstain_title", lang)
-        return Reply(t("answer.abstain", lang, desk=desk), lang, title=title,
-                     buttons=escalate_buttons(self.core, question_id, lang))
+        desk_buttons = escalate_buttons(self.core, question_id, lang)
+        if not result.suggestions:
+            return Reply(t("answer.abstain", lang, desk=desk), lang,
+                         title=t("answer.abstain_title", lang), buttons=desk_buttons)
+        return Reply(t("answer.maybe", lang, desk=desk), lang,
+                     title=t("answer.maybe_title", lang),
+                     buttons=[*self._pick_buttons(question_id, lang, result), *desk_buttons])
+
+    @staticmethod
+    def _pick_buttons(question_id: int, lang: str, result: SearchResult | None) -> list[Button]:
+        return [Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}")
+                for m in (result.suggestions if result else [])]
 
     def _answer(
         self, question_id: int, entry: Entry, lang: str, result: SearchResult | None = None
     ) -> Reply:
         values = self.core.company_values(lang)
-        buttons = [
-            Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}")
-            for m in (result.suggestions if result else [])
-        ]
+        buttons = self._pick_buttons(question_id, lang, result)
         buttons += escalate_buttons(self.core, question_id, lang)  # empty without a desk channel
         buttons += [
             Button(t("answer.yes", lang), FEEDBACK, f"{question_id}:up", style="primary"),

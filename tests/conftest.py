@@ -23,10 +23,27 @@ from bot.config import Settings, load_settings
 from bot.core import Core, build_core
 from bot.db import Database, normalise_url
 from bot.keys import generate_key
+from bot.search.semantic import default_cache_dir
 from tests.slack import SlackHarness
 from tests.slack_api import FakeSlackAPI
 
 REPO = Path(__file__).resolve().parent.parent
+# Child processes share this process's cache of knowledge-base phrasing vectors (they are
+# keyed by text and model, so sharing is safe), instead of embedding the base each time.
+CACHE_ENV = {"XDG_CACHE_HOME": str(default_cache_dir().parent)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_embedding_cache() -> None:
+    """Embed the shipped knowledge base once, before any test starts a bot process: a cold
+    cache costs a child process many seconds at start-up, which start-up timeouts would
+    count against it."""
+    from bot.kb.loader import load_knowledge
+    from bot.search.engine import SearchEngine
+    from bot.search.semantic import load_embedder
+
+    SearchEngine.for_base(load_knowledge(REPO / "knowledge"), None,
+                          load_embedder(default_cache_dir()))
 
 
 @pytest.fixture(scope="session")

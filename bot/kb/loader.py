@@ -7,6 +7,7 @@ through hundreds of lines, so every issue carries the line of the key it is abou
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,8 +17,13 @@ import yaml
 from pydantic import ValidationError
 
 from bot.kb.schema import PLACEHOLDERS, Entry, placeholders_in
+from bot.search.synonyms import SynonymGroup, Synonyms, english_stems, fold
+from bot.search.text import normalize
 
 TOPICS_FILE = "topics.yaml"
+SYNONYMS_FILE = "synonyms.yaml"
+OUT_OF_SCOPE_FILE = "out-of-scope.yaml"
+_NOT_ENTRIES = frozenset({TOPICS_FILE, SYNONYMS_FILE, OUT_OF_SCOPE_FILE})
 _LINES = "\x00lines"
 
 
@@ -35,6 +41,15 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class OutOfScope:
+    """A subject the base does not answer, with phrasings that let the engine recognise it."""
+
+    id: str
+    about: dict[str, str]
+    question: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     ja: str
@@ -48,6 +63,8 @@ class KnowledgeBase:
     locations: dict[str, tuple[str, int]]
     version: str
     issues: list[Issue] = field(default_factory=list)
+    synonyms: Synonyms = field(default_factory=Synonyms)
+    out_of_scope: list[OutOfScope] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -215,7 +232,7 @@ def load_knowledge(
     digest = hashlib.sha256()
     files = sorted(
         path for pattern in ("*.yaml", "*.yml") for path in directory.glob(pattern)
-        if path.name != TOPICS_FILE
+        if path.name not in _NOT_ENTRIES
     )
     if not files:
         issues.append(Issue(str(directory), 1, "error", "no knowledge files (*.yaml) found"))
@@ -271,8 +288,142 @@ def load_knowledge(
                         issues.append(Issue(display, entry_lines.resolve(("question", lang)),
                                             "warning", f"{label}: question {phrase!r} is also "
                                             f"a question of entry {other!r}"))
+    synonyms_path = directory / SYNONYMS_FILE
+    synonyms = Synonyms()
+    if synonyms_path.exists():
+        digest.update(SYNONYMS_FILE.encode() + b"\0" + synonyms_path.read_bytes())
+        synonyms = _load_synonyms(synonyms_path, entries, issues)
+    out_of_scope_path = directory / OUT_OF_SCOPE_FILE
+    out_of_scope: list[OutOfScope] = []
+    if out_of_scope_path.exists():
+        digest.update(OUT_OF_SCOPE_FILE.encode() + b"\0" + out_of_scope_path.read_bytes())
+        out_of_scope = _load_out_of_scope(out_of_scope_path, phrasings, issues)
     covered = {topic for entry in entries for topic in entry.topics}
     for topic_id in sorted(set(topics) - covered):
         issues.append(Issue(str(directory / TOPICS_FILE), topic_lines[topic_id], "error",
                             f"topic {topic_id!r} has no entry", blocks_loading=False))
-    return KnowledgeBase(entries, topics, locations, digest.hexdigest()[:12], sorted(issues))
+    return KnowledgeBase(entries, topics, locations, digest.hexdigest()[:12], sorted(issues),
+                         synonyms, out_of_scope)
+
+
+def _load_out_of_scope(
+    path: Path, phrasings: dict[str, str], issues: list[Issue]
+) -> list[OutOfScope]:
+    """out-of-scope.yaml: subjects to decline, each `id`, `about` and `question` per language.
+
+    A phrasing that is also an entry's question would make the engine decline a question the
+    base answers: an error, as is any malformed group.
+    """
+    display = str(path)
+    parsed = _parse_yaml(path, display, issues)
+    if parsed is None:
+        return []
+    data, lines = parsed
+    items = data.get("out_of_scope") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        issues.append(Issue(display, 1, "error", "expected an `out_of_scope:` list"))
+        return []
+    subjects: list[OutOfScope] = []
+    for index, item in enumerate(items):
+        line = lines.resolve(("out_of_scope", index))
+        try:
+            about = {lang: item["about"][lang].strip() for lang in ("ja", "en")}
+            question = {lang: tuple(q.strip() for q in item["question"][lang])
+                        for lang in ("ja", "en")}
+            ok = (isinstance(item["id"], str) and re.fullmatch(r"[a-z0-9][a-z0-9-]*", item["id"])
+                  and all(about.values()) and all(question.values())
+                  and all(q for texts in question.values() for q in texts)
+                  and not set(item) - {"id", "about", "question"})
+        except (KeyError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            issues.append(Issue(display, line, "error", "out_of_scope: each subject needs an "
+                                "`id` (a-z, 0-9, -), `about` and `question` lists in ja and en"))
+            continue
+        clashes = [q for texts in question.values() for q in texts if q.casefold() in phrasings]
+        for clash in clashes:
+            owner = phrasings[clash.casefold()]
+            issues.append(Issue(display, line, "error", f"out_of_scope {item['id']!r}: "
+                                f"{clash!r} is a question of entry {owner!r}"))
+        if clashes:
+            continue
+        if any(subject.id == item["id"] for subject in subjects):
+            issues.append(Issue(display, line, "error", f"out_of_scope: id {item['id']!r} twice"))
+            continue
+        subjects.append(OutOfScope(item["id"], about, question))
+    return subjects
+
+
+def _load_synonyms(path: Path, entries: list[Entry], issues: list[Issue]) -> Synonyms:
+    """synonyms.yaml: `synonyms: {ja: [{term, aliases}], en: [...]}`, checked group by group.
+
+    A broken group is left out with an error; the rest still loads. A term that no entry uses
+    in that language would rewrite questions into a word nothing matches: a warning.
+    """
+    display = str(path)
+    parsed = _parse_yaml(path, display, issues)
+    if parsed is None:
+        return Synonyms()
+    data, lines = parsed
+    table = data.get("synonyms") if isinstance(data, dict) else None
+    if not isinstance(table, dict) or set(table) - {"ja", "en"}:
+        issues.append(Issue(display, 1, "error",
+                            "expected `synonyms:` with `ja:` and/or `en:` lists"))
+        return Synonyms()
+    groups: dict[str, list[SynonymGroup]] = {"ja": [], "en": []}
+    for lang in ("ja", "en"):
+        items = table.get(lang) or []
+        vocabulary = _entry_vocabulary(entries, lang)
+        seen: dict[str, str] = {}
+        if not isinstance(items, list):
+            issues.append(Issue(display, lines.resolve(("synonyms", lang)), "error",
+                                f"synonyms.{lang}: expected a list of groups"))
+            continue
+        for index, item in enumerate(items):
+            line = lines.resolve(("synonyms", lang, index))
+            group = _synonym_group(item, lang, display, line, seen, vocabulary, issues)
+            if group is not None:
+                groups[lang].append(group)
+    return Synonyms(tuple(groups["ja"]), tuple(groups["en"]))
+
+
+def _entry_vocabulary(entries: list[Entry], lang: str) -> str:
+    """Every phrasing and keyword of one language, normalised, for "is this term used?"."""
+    return "\n".join(normalize(text) for entry in entries
+                     for text in (*entry.question.get(lang), *entry.keywords.get(lang)))
+
+
+def _synonym_group(
+    item: Any, lang: str, display: str, line: int, seen: dict[str, str], vocabulary: str,
+    issues: list[Issue],
+) -> SynonymGroup | None:
+    term, aliases = (item.get("term"), item.get("aliases")) if isinstance(item, dict) \
+        else (None, None)
+    if (not isinstance(term, str) or not term.strip() or not isinstance(aliases, list)
+            or not aliases or not all(isinstance(a, str) and a.strip() for a in aliases)
+            or set(item) - {"term", "aliases"}):
+        issues.append(Issue(display, line, "error", f"synonyms.{lang}: a group needs `term` "
+                            "(text) and `aliases` (a non-empty list of texts), nothing else"))
+        return None
+    term = term.strip()
+    kept = []
+    for alias in (a.strip() for a in aliases):
+        key = fold(alias) if lang == "ja" else " ".join(english_stems(alias))
+        if lang == "ja" and len(key) < 2:
+            problem = "is shorter than 2 characters and would match inside unrelated words"
+        elif lang == "en" and not key:
+            problem = "has only stopwords, which the search ignores"
+        elif key in seen:
+            problem = f"is already an alias of {seen[key]!r}"
+        elif key == (fold(term) if lang == "ja" else " ".join(english_stems(term))):
+            problem = "is the term itself"
+        else:
+            seen[key] = term
+            kept.append(alias)
+            continue
+        issues.append(Issue(display, line, "error", f"synonyms.{lang}: alias {alias!r} {problem}"))
+    if normalize(term) not in vocabulary:
+        issues.append(Issue(display, line, "warning", f"synonyms.{lang}: term {term!r} is in "
+                            f"no entry's {lang} questions or keywords, so rewriting to it helps "
+                            "nothing", blocks_loading=False))
+    return SynonymGroup(term, tuple(kept)) if kept else None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.search.engine import SearchEngine, Tuning
+from bot.search.semantic import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ class KnowledgeStore:
         *,
         reload_interval_s: float = 2.0,
         stale_after_days: int = 365,
+        embedder: Embedder | None = None,
     ) -> None:
         self.directory = directory
+        self.embedder = embedder
         self.tuning = tuning
         self.reload_interval_s = reload_interval_s
         self.stale_after_days = stale_after_days
@@ -65,8 +68,7 @@ class KnowledgeStore:
         return base
 
     def _install(self, base: KnowledgeBase) -> None:
-        topics = {t.id: {"ja": t.ja, "en": t.en} for t in base.topics.values()}
-        engine = SearchEngine(base.entries, self.tuning, topics)
+        engine = SearchEngine.for_base(base, self.tuning, self.embedder)
         self.base, self.engine = base, engine
         log.info("knowledge base %s loaded: %d entries", base.version, len(base.entries))
 

@@ -1,35 +1,90 @@
-"""The Q&A engine: BM25 recall over the knowledge base, rapidfuzz re-ranking, honest abstention.
+"""The Q&A engine: lexical recall over both languages, one calibrated confidence, honest abstention.
 
-The confidence is absolute, not relative to the other candidates: the share of the question's
-information (idf mass) that the entry's phrasings and keywords contain, blended with how close
-the question is to the nearest phrasing. A question about the guest wifi password shares
+One index holds each entry's texts in both languages. Japanese runs become character bigrams
+and English runs stemmed words, so the two never collide, and a question that mixes scripts
+("昨日 wrong screen 開いたら customer list 出た") finds every word it has wherever it is written.
+
+Each candidate gets a few features, and one logistic model, fitted on the dev half of the
+chat evaluation set (tests/eval/calibrate.py), turns them into the confidence that both orders
+the candidates and decides whether to answer. The strongest lexical feature is absolute, not
+relative to the other candidates: the share of the question's information (idf mass) that the
+entry's phrasings and keywords contain. A question about the guest wifi password shares
 "password" with the password rules, but "guest" and "wifi" carry most of its weight and are
 nowhere in the base, so its confidence stays low and the bot abstains instead of guessing.
+Answer text widens recall and is one feature among others; it cannot outrank the phrasings.
+
+An optional semantic feature (bot/search/semantic.py) adds how close the question's meaning is
+to the entry's phrasings; the model has weights with and without it.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.kb.loader import KnowledgeBase, OutOfScope
 from bot.kb.schema import LANGUAGES, Entry
 from bot.search.bm25 import BM25Index, count_postings
+from bot.search.semantic import Embedder, EntryVectors
+from bot.search.spelling import Speller
+from bot.search.synonyms import Synonyms
 from bot.search.text import detect_lang, normalize, tokenize, tokenize_many
+
+# The features of a (question, entry) pair, in the order of the model's weights.
+FEATURES = (
+    "coverage",  # idf share of the question found in the entry's phrasings and keywords
+    "answer_coverage",  # the same over the whole entry (answer and topic descriptions too)
+    "known_share",  # idf share of the question the base uses anywhere (same for every entry)
+    "closeness",  # string similarity to the nearest phrasing (rapidfuzz), 0..1
+    "relative_bm25",  # BM25 over phrasings, divided by the best candidate's
+    "unseen_names",  # Latin/katakana words the base never uses (names of other subjects)
+    "long_question",  # log2 of the question's token count: long questions cover less
+    "semantic",  # cosine to the nearest phrasing (0 without a model)
+    "semantic_top2",  # mean cosine to the two nearest phrasings (0 without a model)
+    "semantic_gap",  # semantic minus the best candidate's: is this the closest in meaning?
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic weights over FEATURES: confidence = sigmoid(bias + weights . features), and
+    the thresholds calibrated with them: answer at `answer_at`, suggest at `suggest_at`."""
+
+    bias: float
+    weights: tuple[float, ...]
+    answer_at: float = 0.5
+    suggest_at: float = 0.15
+
+    def confidence(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.bias + features @ np.asarray(self.weights))))
+
+
+# Fitted on tests/eval/chat/dev.yaml by tests/eval/calibrate.py; refit after a large change to
+# the knowledge base or the features. LEXICAL is used when no embedding model is installed.
+LEXICAL = Model(
+    -8.7088, (0.0, 2.6381, 2.3201, 2.4733, 3.3534, 0.0232, 0.2821, 0.0, 0.0, 0.0),
+    answer_at=0.25, suggest_at=0.138,
+)
+SEMANTIC = Model(
+    -39.7944, (0.0, 2.2445, 1.3737, 0.0, 2.4235, 0.1201, -0.1065, 0.0, 40.0879, 7.5892),
+    answer_at=0.28, suggest_at=0.202,
+)
 
 
 @dataclass(frozen=True)
 class Tuning:
     candidates: int = 20
-    coverage_weight: float = 0.4
-    known_weight: float = 0.4
-    fuzzy_weight: float = 0.2
-    rank_bm25_weight: float = 1.0
-    unseen_name_factor: float = 0.7
-    min_score: float = 0.39
-    suggest_margin: float = 0.12
+    min_score: float | None = None  # answer at or above this confidence (None: the model's)
+    suggest_floor: float | None = None  # below min_score, offer candidates at or above this
+    suggest_margin: float = 0.25  # beside an answer, runners-up within this of it
     max_suggestions: int = 3
+    lexical: Model = LEXICAL
+    semantic: Model = SEMANTIC
 
 
 @dataclass(frozen=True)
@@ -45,35 +100,57 @@ class SearchResult:
     best: Match | None  # None: nothing came near
     answered: bool
     suggestions: list[Match] = field(default_factory=list)
+    # Every candidate scored, best first (for `kb eval` and the suggestions).
+    ranked: list[Match] = field(default_factory=list)
 
     @property
     def score(self) -> float:
         return self.best.score if self.best else 0.0
 
 
-class _LanguageIndex:
-    """Everything one language needs: recall over the whole entry, confidence over phrasings."""
+@dataclass(frozen=True)
+class _Document:
+    """What the index reads of an entry, or of an out-of-scope subject (no answer, no topic)."""
 
-    def __init__(self, entries: list[Entry], lang: str, topics: dict[str, str]) -> None:
-        self.lang = lang
-        self._choices: dict[int, list[str]] = {}
-        self.entries = entries
-        size = len(entries)
-        # Recall reads the whole entry (phrasings, answer, its topics' descriptions);
-        # confidence reads only the phrasings and keywords, which say what the entry is about.
-        # All texts go through one batch: text n < size is entry n's phrasings and keywords
-        # (a line break ends every token run, so joining them changes no token), size + n its
-        # answer, 2 * size + t the description of topic t.
+    phrasings: tuple[tuple[str, str], ...]  # (language, question as written)
+    keywords: tuple[str, ...]
+    answer: str
+    topics: tuple[str, ...]
+
+    @classmethod
+    def of_entry(cls, entry: Entry) -> _Document:
+        return cls(
+            tuple((lang, text) for lang in LANGUAGES for text in entry.question.get(lang)),
+            tuple(word for lang in LANGUAGES for word in entry.keywords.get(lang)),
+            "\n".join(entry.answer.get(lang) for lang in LANGUAGES),
+            tuple(entry.topics),
+        )
+
+    @classmethod
+    def of_subject(cls, subject: OutOfScope) -> _Document:
+        phrasings = tuple((lang, text) for lang in LANGUAGES for text in subject.question[lang])
+        return cls(phrasings, (), "\n".join(subject.about.values()), ())
+
+
+class _Index:
+    """Recall over the whole entry, coverage over its phrasings and keywords; both languages."""
+
+    def __init__(self, documents: list[_Document], topics: dict[str, dict[str, str]]) -> None:
+        self.documents = documents
+        size = len(documents)
+        # One batch: text n < size is document n's phrasings and keywords in both languages (a
+        # line break ends every token run, so joining them changes no token), size + n its
+        # answers, 2 * size + t the descriptions of topic t.
         names = list(topics)
         batch = tokenize_many([
-            *("\n".join((*entry.question.get(lang), *entry.keywords.get(lang)))
-              for entry in entries),
-            *(entry.answer.get(lang) for entry in entries),
-            *topics.values(),
+            *("\n".join((*(text for _, text in doc.phrasings), *doc.keywords))
+              for doc in documents),
+            *(doc.answer for doc in documents),
+            *("\n".join(text.values()) for text in topics.values()),
         ])
         in_entry = batch.texts < 2 * size
         topic_docs, topic_terms = _topic_postings(
-            entries, names, batch.texts[~in_entry] - 2 * size, batch.terms[~in_entry])
+            documents, names, batch.texts[~in_entry] - 2 * size, batch.terms[~in_entry])
         texts = batch.texts[in_entry]
         whole, asked = count_postings(
             np.concatenate((texts % max(size, 1), topic_docs)),
@@ -83,18 +160,22 @@ class _LanguageIndex:
         )
         self.recall = BM25Index(whole, size, batch.vocabulary)
         self.phrased = BM25Index(asked, size, batch.vocabulary)
+        self._choices: dict[int, dict[str, list[str]]] = {}
 
-    def choices(self, number: int) -> list[str]:
-        """The entry's phrasings, normalised on first use: only candidates ever need them."""
+    def choices(self, number: int) -> dict[str, list[str]]:
+        """A document's normalised phrasings per language, made on first use: only
+        candidates ever need them."""
         cached = self._choices.get(number)
         if cached is None:
-            cached = [normalize(text) for text in self.entries[number].question.get(self.lang)]
+            cached = {lang: [] for lang in LANGUAGES}
+            for lang, text in self.documents[number].phrasings:
+                cached[lang].append(normalize(text))
             self._choices[number] = cached
         return cached
 
 
 def _topic_postings(
-    entries: list[Entry], names: list[str], texts: np.ndarray, terms: np.ndarray
+    entries: list[_Document], names: list[str], texts: np.ndarray, terms: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(entry, term) tokens giving each entry a copy of its topics' description tokens.
 
@@ -116,77 +197,159 @@ def _topic_postings(
     return np.repeat(owners, lengths), terms[offsets + np.repeat(starts[topics], lengths)]
 
 
+_SENTENCE_END = re.compile(r"(?<=[。？！?!\n])|(?<=\.)\s")
+
+
+def _asking_sentence(text: str) -> str | None:
+    """The last sentence of a question of several, or None for a one-sentence question."""
+    sentences = [part.strip() for part in _SENTENCE_END.split(text) if len(part.strip()) > 3]
+    return sentences[-1] if len(sentences) > 1 else None
+
+
+def _is_name(term: str) -> bool:
+    """A whole word rather than a character pair: a Latin word or a katakana loanword."""
+    return term.isascii() or len(term) > 2
+
+
 class SearchEngine:
     def __init__(
         self,
         entries: list[Entry],
         tuning: Tuning | None = None,
         topics: dict[str, dict[str, str]] | None = None,
+        synonyms: Synonyms | None = None,
+        embedder: Embedder | None = None,
+        out_of_scope: Sequence[OutOfScope] = (),
     ) -> None:
-        """`topics`: topic id -> {"ja": description, "en": description}, from topics.yaml."""
+        """`topics`: topic id -> {"ja": description, "en": description}, from topics.yaml.
+
+        `embedder`: the sentence-embedding model, or None for the lexical model alone.
+        `out_of_scope`: subjects to decline. They are indexed as documents after the entries
+        (numbers from len(entries) on), so a question about expense claims finds its closest
+        match there and the engine declines, instead of answering from the one conduct-rule
+        entry that shares a word with it (the "negative examples" of intent classifiers).
+        """
         self.entries = list(entries)
         self.tuning = tuning or Tuning()
-        topics = topics or {}
-        self._indexes = {
-            lang: _LanguageIndex(
-                self.entries, lang, {tid: text[lang] for tid, text in topics.items()}
-            )
-            for lang in LANGUAGES
-        }
+        self.synonyms = synonyms or Synonyms()
+        documents = [*map(_Document.of_entry, self.entries),
+                     *map(_Document.of_subject, out_of_scope)]
+        self._index = _Index(documents, topics or {})
+        self._speller = Speller(text for doc in documents for text in (
+            *(text for lang, text in doc.phrasings if lang == "en"), *doc.keywords, doc.answer))
+        self._vectors = EntryVectors(embedder, [[text for _, text in doc.phrasings]
+                                                for doc in documents]) if embedder else None
+        self.model = self.tuning.semantic if self._vectors else self.tuning.lexical
+
+    @classmethod
+    def for_base(
+        cls, base: KnowledgeBase, tuning: Tuning | None = None, embedder: Embedder | None = None
+    ) -> SearchEngine:
+        """The engine over everything a loaded knowledge base holds, as the bot runs it."""
+        topics = {t.id: {"ja": t.ja, "en": t.en} for t in base.topics.values()}
+        return cls(base.entries, tuning, topics, base.synonyms, embedder, base.out_of_scope)
+
+    @property
+    def semantic(self) -> bool:
+        return self._vectors is not None
 
     def search(self, question: str, lang: str | None = None) -> SearchResult:
         lang = lang or detect_lang(question)
-        text = normalize(question)
-        terms = tokenize(question)
-        index = self._indexes[lang]
-        if not terms or not self.entries:
+        features, numbers = self.features(question)
+        if not len(numbers):
             return SearchResult(question, lang, None, False)
-        unique = list(dict.fromkeys(terms))
-        recall, _ = index.recall.score(unique)
-        _, covered = index.phrased.score(unique)
-        total = sum(index.phrased.term_weight(term) for term in unique)
+        confidence = self.model.confidence(features)
+        order = np.argsort(-confidence, kind="stable").tolist()
+        size = len(self.entries)
+        ranked = [Match(self.entries[numbers[i]], round(float(confidence[i]), 4))
+                  for i in order if numbers[i] < size]
+        declined = numbers[order[0]] >= size
+        if not ranked:
+            return SearchResult(question, lang, None, False)
+        return self._decide(question, lang, ranked, declined)
+
+    def _decide(
+        self, question: str, lang: str, ranked: list[Match], declined: bool
+    ) -> SearchResult:
+        """Answer from the best entry if it is confident enough and no out-of-scope subject
+        came closer; otherwise offer the candidates above the suggestion floor."""
+        tuning = self.tuning
+        answer_at = self.model.answer_at if tuning.min_score is None else tuning.min_score
+        suggest_at = self.model.suggest_at if tuning.suggest_floor is None \
+            else tuning.suggest_floor
+        best = ranked[0]
+        answered = best.score >= answer_at and not declined
+        if answered:
+            floor = max(suggest_at, best.score - tuning.suggest_margin)
+            suggestions = [m for m in ranked[1:] if m.score >= floor]
+        else:
+            suggestions = [m for m in ranked if m.score >= suggest_at]
+        return SearchResult(question, lang, best, answered,
+                            suggestions[: tuning.max_suggestions], ranked)
+
+    def features(self, question: str) -> tuple[np.ndarray, list[int]]:
+        """The feature rows (FEATURES order) of the question's candidates, and their entries."""
+        text = self.synonyms.rewrite(self._speller.correct(question))
+        terms = list(dict.fromkeys(tokenize(text)))
+        index = self._index
+        if not terms or not index.documents:
+            return np.zeros((0, len(FEATURES))), []
+        recall, answer_covered = index.recall.score(terms)
+        phrased, covered = index.phrased.score(terms)
+        total = sum(index.phrased.term_weight(term, _is_name(term)) for term in terms)
         # How much of the question speaks the knowledge base's language at all: an off-topic
         # question brings words (cafeteria, parking, wifi) that no entry uses anywhere.
-        weights = [index.recall.term_weight(term, len(term) > 2 or term.isascii())
-                   for term in unique]
-        known = sum(w for w, t in zip(weights, unique, strict=True) if t in index.recall)
+        weights = [index.recall.term_weight(term, _is_name(term)) for term in terms]
+        known = sum(w for w, t in zip(weights, terms, strict=True) if t in index.recall)
         known_share = known / sum(weights)
-        # In Japanese, loanwords (katakana) and Latin-script words name the thing asked about
-        # (ゲストWi-Fi, プロジェクター): one the base never uses means another subject.
-        unseen_names = sum(
-            1 for term in unique
-            if lang == "ja" and (len(term) > 2 or term.isascii()) and term not in index.recall
-        )
-        damping = self.tuning.unseen_name_factor ** unseen_names
-        count = min(self.tuning.candidates, len(self.entries))
+        # Loanwords and Latin-script words name the thing asked about (ゲストWi-Fi, projector):
+        # one the base never uses means another subject.
+        unseen = sum(1 for term in terms if _is_name(term) and term not in index.recall)
+        count = min(self.tuning.candidates, len(index.documents))
         top = np.argpartition(-recall, count - 1)[:count]
         top = top[recall[top] > 0]
+        semantic = None
+        if self._vectors is not None:
+            semantic, semantic_top2 = self._vectors.similarity(question)
+            near = np.argpartition(-semantic, count - 1)[:count]
+            top = np.union1d(top, near)
         if len(top) == 0:
-            return SearchResult(question, lang, None, False)
-        best_recall = float(recall[top].max())
-        ranked: list[tuple[float, float, int]] = []
-        for number in top.tolist():
-            closeness = self._closeness(index, number, text)
-            confidence = damping * (
-                self.tuning.coverage_weight * float(covered[number]) / total
-                + self.tuning.known_weight * known_share
-                + self.tuning.fuzzy_weight * closeness
-            )
-            order = confidence + self.tuning.rank_bm25_weight * float(recall[number]) / best_recall
-            ranked.append((order, confidence, number))
-        ranked.sort(reverse=True)
-        matches = [Match(self.entries[number], round(conf, 4)) for _, conf, number in ranked]
-        best = matches[0]
-        answered = best.score >= self.tuning.min_score
-        suggestions = []
-        if answered:
-            floor = max(self.tuning.min_score, best.score - self.tuning.suggest_margin)
-            suggestions = [m for m in matches[1:] if m.score >= floor]
-            suggestions = suggestions[: self.tuning.max_suggestions]
-        return SearchResult(question, lang, best, answered, suggestions)
+            return np.zeros((0, len(FEATURES))), []
+        numbers = top.tolist()
+        best_phrased = float(phrased[top].max()) or 1.0
+        normalised = normalize(text)
+        rows = np.zeros((len(numbers), len(FEATURES)))
+        rows[:, 0] = covered[top] / total
+        rows[:, 1] = answer_covered[top] / total
+        # A long question tells its situation first and asks last: the asking sentence's
+        # coverage counts too, so the situation's words do not dilute it.
+        focus = _asking_sentence(text)
+        if focus is not None:
+            focus_terms = list(dict.fromkeys(tokenize(focus)))
+            focus_total = sum(index.phrased.term_weight(t, _is_name(t)) for t in focus_terms)
+            if focus_terms and focus_total:
+                _, focus_covered = index.phrased.score(focus_terms)
+                _, focus_answer = index.recall.score(focus_terms)
+                rows[:, 0] = np.maximum(rows[:, 0], focus_covered[top] / focus_total)
+                rows[:, 1] = np.maximum(rows[:, 1], focus_answer[top] / focus_total)
+        rows[:, 2] = known_share
+        rows[:, 3] = [self._closeness(number, normalised) for number in numbers]
+        rows[:, 4] = phrased[top] / best_phrased
+        rows[:, 5] = unseen
+        rows[:, 6] = math.log2(len(terms))
+        if semantic is not None:
+            rows[:, 7] = semantic[top]
+            rows[:, 8] = semantic_top2[top]
+            rows[:, 9] = semantic[top] - semantic[top].max()
+        return rows, numbers
 
-    @staticmethod
-    def _closeness(index: _LanguageIndex, number: int, text: str) -> float:
-        scorer = fuzz.ratio if index.lang == "ja" else fuzz.token_set_ratio
-        best = process.extractOne(text, index.choices(number), scorer=scorer)
-        return best[1] / 100.0 if best else 0.0
+    def _closeness(self, number: int, text: str) -> float:
+        """Similarity of spelling to the nearest phrasing in either language: character-level
+        for Japanese, word sets for English (word order varies freely in chat)."""
+        best = 0.0
+        for lang, phrasings in self._index.choices(number).items():
+            scorer = fuzz.ratio if lang == "ja" else fuzz.token_set_ratio
+            found = process.extractOne(text, phrasings, scorer=scorer, score_cutoff=best)
+            if found:
+                best = found[1]
+        return best / 100.0

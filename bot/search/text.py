@@ -8,6 +8,7 @@ employees type (パスワード / ぱすわーど / ﾊﾟｽﾜｰﾄﾞ all no
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,9 +24,15 @@ _TOKEN_RUN = re.compile(
     r"[\u3041-\u309f\u30a1-\u30fa\u30fc\u3400-\u4dbf\u4e00-\u9fff\u3005\u3006]+|[a-z0-9]+"
 )
 _KATAKANA_WORD = re.compile(r"[\u30a1-\u30fa\u30fc]{3,}")
-_HYPHENATED = re.compile(r"(?<=[a-z0-9])[-・](?=[a-z0-9])")
+_HYPHENATED = re.compile(r"[a-z0-9]+(?:[-・][a-z0-9]+)+")
+_HYPHEN = re.compile(r"[-・]")
+# A hyphen joins its two words when one side is a fragment ("wi-fi", "e-mail", "log-in") and
+# splits them otherwise ("conduct-rule" is "conduct rule", as people also write it).
+_FRAGMENT = 2
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3005]")
 _JAPANESE = re.compile(r"[\u3041-\u309f\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff]")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
+_LATIN_LETTER = re.compile(r"[a-z]")
 
 # Words that carry no meaning in a question; leaving them in would let "what is the guest
 # wifi password" look like a good match for anything that contains "what is the".
@@ -41,9 +48,17 @@ ENGLISH_STOPWORDS = frozenset(
 _stemmer = snowballstemmer.stemmer("english")
 
 
+def _dehyphenate(match: re.Match[str]) -> str:
+    parts = _HYPHEN.split(match.group())
+    joined = [parts[0]]
+    for left, right in itertools.pairwise(parts):
+        joined += ["" if min(len(left), len(right)) <= _FRAGMENT else " ", right]
+    return "".join(joined)
+
+
 def _unify(text: str) -> str:
     """NFKC (full/half width), lower case, "wi-fi" and "wifi" alike; kana left as typed."""
-    return _HYPHENATED.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _HYPHENATED.sub(_dehyphenate, unicodedata.normalize("NFKC", text).lower())
 
 
 def normalize(text: str) -> str:
@@ -52,13 +67,27 @@ def normalize(text: str) -> str:
 
 
 def detect_lang(text: str) -> str:
-    """Japanese if the text has any kana or kanji; otherwise English."""
-    return "ja" if _JAPANESE.search(text) else "en"
+    """The language the question is written in, which the reply is written in.
+
+    Hiragana carries Japanese grammar (particles, endings): any of it makes the sentence
+    Japanese, whatever English words it borrows ("PC の log 見ていい？"). Without hiragana,
+    the script with more weight wins, a kanji or katakana counting as two Latin letters: "NW設定
+    端末" is Japanese, "Is 託送 data confidential?" is English.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    if _HIRAGANA.search(text):
+        return "ja"
+    japanese = len(_JAPANESE.findall(text))
+    return "ja" if japanese and 2 * japanese >= len(_LATIN_LETTER.findall(text)) else "en"
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The Snowball stem of one lower-case English word, cached."""
     return _stemmer.stemWord(word)
+
+
+
 
 
 def tokenize(text: str) -> list[str]:
@@ -72,7 +101,7 @@ def tokenize(text: str) -> list[str]:
     for run in _TOKEN_RUN.findall(unified.translate(_KATAKANA_TO_HIRAGANA)):
         if run[0] < "\x80":
             if run not in ENGLISH_STOPWORDS:
-                tokens.append(_stem(run))
+                tokens.append(stem(run))
         elif len(run) == 1:
             tokens.append(run)
         else:
@@ -181,12 +210,24 @@ def _unify_joined(joined: str) -> tuple[np.ndarray, np.ndarray]:
         text = _SEPARATOR.join(parts)
     codes = _to_codes(text.lower())
     classes = _classes(codes)
-    # _HYPHENATED ("wi-fi" -> "wifi"): hyphens between two Latin letters or digits go.
+    # _HYPHENATED: a hyphen between two Latin words joins them when either word is a
+    # fragment of at most _FRAGMENT characters ("wi-fi" -> "wifi"), else becomes a space.
     hyphen = np.flatnonzero(classes[1:-1] & _IS_HYPHEN) + 1
     hyphen = hyphen[(classes[hyphen - 1] & classes[hyphen + 1] & _IS_LATIN).astype(bool)]
     if not len(hyphen):
         return codes, classes
-    return np.delete(codes, hyphen), np.delete(classes, hyphen)
+    # The Latin run on each side of a hyphen ends at the nearest non-Latin character: found
+    # by binary search among the non-Latin positions (a hyphen is one of them itself).
+    others = np.concatenate(([-1], np.flatnonzero(~(classes & _IS_LATIN).astype(bool)),
+                             [len(codes)]))
+    at = np.searchsorted(others, hyphen)
+    left = hyphen - 1 - others[at - 1]
+    right = others[at + 1] - hyphen - 1
+    join = np.minimum(left, right) <= _FRAGMENT
+    codes, classes = codes.copy(), classes.copy()
+    codes[hyphen[~join]] = 0x20
+    classes[hyphen[~join]] = _CLASSES[0x20]
+    return np.delete(codes, hyphen[join]), np.delete(classes, hyphen[join])
 
 
 @dataclass(frozen=True)
@@ -215,7 +256,7 @@ class _WordNumbers(dict[bytes, int]):
 
     def __missing__(self, key: bytes) -> int:
         word = key.decode("ascii")
-        number = -1 if word in ENGLISH_STOPWORDS else _number(_stem(word), self.words)
+        number = -1 if word in ENGLISH_STOPWORDS else _number(stem(word), self.words)
         self[key] = number
         return number
 

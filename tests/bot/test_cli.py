@@ -42,6 +42,42 @@ def test_ask_json_reads_one_question_per_line(tmp_path):
     assert "training" in lines[2]["topics"]
 
 
+def test_kb_eval_reports_top1_shown_and_abstention_and_enforces_floors(tmp_path):
+    questions = tmp_path / "eval.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - {q: 研修はいつ？, lang: ja, topic: training, style: fragment}\n"
+        "  - {q: 'When is the conduct-rule training held?', lang: en, topic: training}\n"
+        "  - {q: 社員食堂の今日のメニューは？, lang: ja, topic: null, kind: off-topic}\n"
+        "  - {q: 'Can I lend my ID to a retail colleague?', lang: en, topic: training}\n",
+        encoding="utf-8")
+    proc = _cli("kb", "eval", str(questions), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["total"]["in_scope"] == 3 and report["total"]["must_abstain"] == 1
+    assert report["by_lang"]["ja"]["top1"] == 1.0
+    assert report["by_lang"]["en"]["top1"] == 0.5  # the ID question is "wrong" on purpose
+    assert report["by_kind"]["off-topic"]["abstention"] == 1.0
+    assert report["by_topic"]["training"]["in_scope"] == 3
+    assert report["by_style"]["fragment"]["top1"] == 1.0
+    [miss] = report["misses"]
+    assert miss["q"].startswith("Can I lend") and miss["outcome"] == "wrong"
+    assert miss["chosen"] and miss["expected"] == ["training"]
+    failed = _cli("kb", "eval", str(questions), "--min-top1", "0.9", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "top1[en] 0.500 is below the floor 0.9" in failed.stderr
+    text = _cli("kb", "eval", str(questions), cwd=tmp_path).stdout
+    assert "-- misses (1)" in text and "want training" in text
+
+
+def test_kb_eval_refuses_a_file_with_an_unknown_topic(tmp_path):
+    questions = tmp_path / "eval.yaml"
+    questions.write_text("questions:\n  - {q: x, topic: no-such-topic}\n", encoding="utf-8")
+    proc = _cli("kb", "eval", str(questions), cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown topic 'no-such-topic'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_kb_gaps_lists_unanswered_and_unhelpful(core, tmp_path):
     chat = TestChat(core, User("test", "U1"))
     chat.push("社員食堂のメニューは？")

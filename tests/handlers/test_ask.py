@@ -119,3 +119,34 @@ def test_empty_and_overlong_questions_are_refused_and_not_stored(core):
     long_reply = chat.push("a" * (core.max_question_chars + 1))
     assert "too long" in long_reply.text and long_reply.ephemeral
     assert _rows(core, Question) == []
+
+
+def test_an_abstention_with_entries_near_offers_them_and_kb_gaps_learns_the_pick(
+        database, make_settings):
+    from bot.core import build_core
+    from bot.gaps import find_gaps
+
+    settings = make_settings("search:\n  min_score: 0.999\n  suggest_floor: 0.01\n",
+                             DATABASE_URL=database.url)
+    core = build_core(settings)
+    try:
+        chat = TestChat(core)
+        reply = chat.push("前の部署のIDまだ使えるんだけど")
+        assert reply.title == "もしかして、こちらのご質問ですか？"
+        picks = [b for b in reply.buttons if b.action == PICK]
+        assert 1 <= len(picks) <= 3
+        assert not [b for b in reply.buttons if b.action == FEEDBACK]  # nothing to rate yet
+        picked = chat.press(picks[1 if len(picks) > 1 else 0])
+        assert picked.footnote.startswith("出典: ")
+        with core.database.transaction() as session:
+            [gap] = find_gaps(session)
+        assert (gap.reason, gap.question) == ("picked", "前の部署のIDまだ使えるんだけど")
+        assert gap.entry_id == (picks[1 if len(picks) > 1 else 0]).value.split(":", 1)[1]
+    finally:
+        core.database.dispose()
+
+
+def test_an_abstention_with_nothing_near_is_the_plain_desk_answer(core):
+    reply = TestChat(core).push("明日の天気は晴れるかな")
+    assert reply.title == "お答えできません"
+    assert not [b for b in reply.buttons if b.action == PICK]

@@ -45,7 +45,7 @@ def _escalate(desk: DeskHarness, text: str = UNANSWERABLE, **values: str) -> Esc
 
 def test_answers_and_abstentions_offer_the_desk_only_when_it_is_configured(desk, core):
     abstained = desk.say(UNANSWERABLE)
-    answered = desk.say("IDを同僚に貸してもいい？")
+    answered = desk.say("IDを他社の人に貸してもいい？")
     for reply in (abstained, answered):
         assert [b.label for b in reply.buttons if b.action == ESCALATE] == ["窓口に相談する"]
     # Feedback stays last; the desk button sits before it.
@@ -95,7 +95,7 @@ def test_comply_desk_opens_the_form_with_the_rest_of_the_command(desk):
 def test_submission_creates_a_named_escalation_with_the_bots_attempt(desk, caplog):
     core = desk.router.core
     with caplog.at_level(logging.DEBUG):
-        answer = desk.say("IDを同僚に貸してもいい？")
+        answer = desk.say("IDを他社の人に貸してもいい？")
         form = desk.press(button(answer, ESCALATE), EMPLOYEE)
         outcome = desk.submit(form, EMPLOYEE, context="隣の課の人に頼まれた")
     [question] = _rows(core, Question)
@@ -119,7 +119,7 @@ def test_submission_creates_a_named_escalation_with_the_bots_attempt(desk, caplo
     assert json.loads(event.details)["bot_entry_id"] == question.entry_id
     everything = caplog.text + repr([(e.actor, e.details, e.after) for e in _rows(core,
                                                                                   AuditEvent)])
-    for secret in (EMPLOYEE.id, EMPLOYEE.name, "同僚に貸して", "隣の課"):
+    for secret in (EMPLOYEE.id, EMPLOYEE.name, "他社の人に貸して", "隣の課"):
         assert secret not in everything
 
 
@@ -141,8 +141,8 @@ def test_the_triage_card_goes_to_the_routed_channel(desk):
 
 
 def test_routing_by_topic_keyword_and_urgency(desk):
-    by_topic = _escalate(desk, "新電力のお客さまの情報を見てもいいですか？")
-    by_keyword = _escalate(desk, "託送の料金表はどこ？")
+    by_topic = _escalate(desk, "営業に使わなければ新電力のお客さま情報を見てもいい？")
+    by_keyword = _escalate(desk, "託送料金の請求書の宛先を変えたい")
     by_urgency = _escalate(desk, UNANSWERABLE, urgency="high")
     assert (by_topic.channel, by_topic.route) == (f"test:{NETWORK_CHANNEL}", "routes[0]")
     assert (by_keyword.channel, by_keyword.route) == (f"test:{NETWORK_CHANNEL}", "routes[1]")

@@ -156,3 +156,60 @@ def test_shipped_answers_invent_no_numbers_of_their_own():
             text = entry.answer.get(lang)
             assert not re.search(r"https?://|@[a-z]|\d{2,4}-\d{2,4}-\d{3,4}", text), entry.id
 
+
+
+# -- synonyms.yaml and out-of-scope.yaml ------------------------------------------------------
+
+def test_synonyms_load_and_bad_groups_are_reported_with_their_line(tmp_path):
+    (tmp_path / "synonyms.yaml").write_text(
+        "synonyms:\n"
+        "  ja:\n"
+        "    - term: 研修\n"
+        "      aliases: [トレーニング, ト]\n"
+        "    - term: 研修\n"
+        "      aliases: [トレーニング]\n"
+        "  en:\n"
+        "    - term: training\n"
+        "      aliases: [the, course]\n"
+        "    - aliases: [x]\n"
+        "    - term: nowhere\n"
+        "      aliases: [anywhere]\n",
+        encoding="utf-8")
+    base = load_knowledge(_kb(tmp_path, GOOD), today=date(2026, 11, 21))
+    messages = [str(i).replace(str(tmp_path) + "/", "") for i in base.issues]
+    assert "synonyms.yaml:3: error: synonyms.ja: alias 'ト' is shorter than 2 characters and " \
+        "would match inside unrelated words" in messages
+    assert any(m.startswith("synonyms.yaml:5: error:") and "already an alias" in m
+               for m in messages)
+    assert any(m.startswith("synonyms.yaml:8: error:") and "'the' has only stopwords" in m
+               for m in messages)
+    assert any(m.startswith("synonyms.yaml:10: error:") and "needs `term`" in m
+               for m in messages)
+    assert any(m.startswith("synonyms.yaml:11: warning:") and "'nowhere'" in m
+               for m in messages)
+    assert base.synonyms.rewrite("トレーニングはいつ？") == "研修はいつ?"
+    assert base.synonyms.rewrite("When is the course?") == "when is the training?"
+
+
+def test_out_of_scope_subjects_load_and_may_not_repeat_an_entry_question(tmp_path):
+    (tmp_path / "out-of-scope.yaml").write_text(
+        "out_of_scope:\n"
+        "  - id: expenses\n"
+        "    about: {ja: 経費精算, en: Expense claims}\n"
+        "    question:\n"
+        "      ja: [経費精算のやり方は？]\n"
+        "      en: [\"How do I claim expenses?\"]\n"
+        "  - id: clash\n"
+        "    about: {ja: 研修, en: Training}\n"
+        "    question:\n"
+        "      ja: [研修はいつですか？]\n"
+        "      en: [\"When?\"]\n"
+        "  - id: Bad Id\n",
+        encoding="utf-8")
+    base = load_knowledge(_kb(tmp_path, GOOD), today=date(2026, 11, 21))
+    messages = [str(i).replace(str(tmp_path) + "/", "") for i in base.issues]
+    assert [s.id for s in base.out_of_scope] == ["expenses"]
+    assert any(m.startswith("out-of-scope.yaml:7: error:") and "'sample-entry'" in m
+               for m in messages)
+    assert any(m.startswith("out-of-scope.yaml:12: error:") for m in messages)
+    assert not [e for e in base.entries if e.id in ("expenses", "clash")]

@@ -18,10 +18,12 @@ from bot.messages import Button, Reply, User
 from bot.platforms.console import ConsoleChat, render
 from bot.reports.models import Report
 from handlers.router import Router
+from tests.conftest import CACHE_ENV
 
 
-def _run(tmp_path, script: str) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "USER": "tester"}
+def _run(tmp_path, script: str, **extra: str) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "USER": "tester", **CACHE_ENV,
+           **extra}
     return subprocess.run([sys.executable, "-m", "bot.cli", "run"], input=script, env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
 
@@ -75,6 +77,22 @@ def test_picking_a_suggestion_by_number(tmp_path):
     with sqlite3.connect(tmp_path / "var" / "compliance-bot.sqlite3") as db:
         [(picked,)] = db.execute("SELECT picked_entry_id FROM questions").fetchall()
     assert picked
+
+
+def test_an_abstention_offers_near_entries_and_a_number_picks_one(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("search:\n  min_score: 0.999\n  suggest_floor: 0.01\n", encoding="utf-8")
+    proc = _run(tmp_path, "異動したあとも前のIDでログインできちゃうんだけど\n1\n",
+                COMPLIANCE_BOT_CONFIG=str(config))
+    assert proc.returncode == 0, proc.stderr
+    offer, _, picked = proc.stdout.partition("■ もしかして")[2].partition("\n\n")
+    assert "[1] " in offer and "[4]" not in offer
+    first = re.search(r"\[1\] (.+)", offer).group(1)
+    assert f"■ {first}" in picked and "出典:" in picked
+    with sqlite3.connect(tmp_path / "var" / "compliance-bot.sqlite3") as db:
+        [(answered, picked_id)] = db.execute(
+            "SELECT answered, picked_entry_id FROM questions").fetchall()
+    assert answered == 0 and picked_id
 
 
 def test_render_shows_answer_source_suggestions_and_rating():

@@ -118,3 +118,21 @@ def test_code_points_assumed_nfkc_stable_are():
             assert unicodedata.normalize("NFKC", char) == char, hex(code)
             assert unicodedata.combining(char) == 0, hex(code)
             assert code not in seconds, hex(code)
+
+
+def test_batch_tokens_equal_single_tokens_on_random_hyphenated_mixtures():
+    """Hyphens join fragments and split words in both tokenisers alike, at text edges too."""
+    import random
+
+    rng = random.Random(20261202)
+    alphabet = "ab-・ x日本語ﾊﾟｽ"
+    for _ in range(3000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+                 for _ in range(3)]
+        batch = tokenize_many(texts).tokens(3)
+        assert [sorted(tokens) for tokens in batch] == [sorted(tokenize(t)) for t in texts]
+
+
+def test_hyphens_join_fragments_and_split_words():
+    assert tokenize("wi-fi e-mail") == ["wifi", "email"]
+    assert tokenize("conduct-rule") == tokenize("conduct rules")

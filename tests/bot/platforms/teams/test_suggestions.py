@@ -1,0 +1,49 @@
+"""An abstention with entries nearby, on Teams: "did you mean" buttons on the card beside the
+desk's, and a pick that answers in the chat and is stored as a pick."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot.core import Core, build_core
+from bot.models import Question
+from handlers.ask import PICK
+from tests.bot.platforms.teams.harness import actions, texts
+
+# Thresholds that make every question an abstention with suggestions, so the path is tested
+# whatever the calibrated model makes of one question.
+STRICT = "search:\n  min_score: 0.999\n  suggest_floor: 0.01\n"
+
+
+@pytest.fixture
+def core(database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped-def]
+    settings = make_settings(
+        "company:\n  desk: {ja: '#compliance-desk（行為規制相談窓口）', en: '#compliance-desk'}\n"
+        + STRICT, DATABASE_URL=database.url)
+    built = build_core(settings)
+    try:
+        yield built
+    finally:
+        built.database.dispose()
+
+
+def test_abstention_offers_near_entries_and_a_pick_answers(core, teams, teams_api):
+    teams.dm("after my transfer I can still log in with the old ID, is that ok?",
+             locale="en-US")
+    [offer] = teams_api.wait_for()
+    card_text = " ".join(texts(offer.card))
+    assert "Did you mean" in card_text and "#compliance-desk" in card_text
+    assert "<" not in card_text  # no Slack mrkdwn on Teams
+    picks = [a for a in actions(offer.card) if a["data"]["action"] == PICK]
+    assert 1 <= len(picks) <= 3
+    teams.press(picks[0]["data"], reply_to="1700000000901")
+    _, answer = teams_api.wait_for(2)
+    assert texts(answer.card)[0].startswith(picks[0]["title"].rstrip("…"))
+    assert any("Source" in text for text in texts(answer.card))
+    with core.database.transaction() as session:
+        [question] = session.scalars(sa.select(Question)).all()
+        assert not question.answered
+        assert question.picked_entry_id == picks[0]["data"]["value"].split(":", 1)[1]
