@@ -111,12 +111,17 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db import Database
 
+    from sqlalchemy.exc import OperationalError
+
     database = Database(settings.effective_database_url())
     try:
         if args.db_command == "upgrade":
             migrate.upgrade(database)
         print(f"schema revision: {migrate.current_revision(database)} "
               f"(latest: {migrate.head_revision()})")
+    except OperationalError as exc:  # one line, as `run` says it, not a traceback
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        raise ConfigError(f"DATABASE_URL: cannot use the database: {reason}") from None
     finally:
         database.dispose()
     return 0

@@ -7,7 +7,9 @@ so it is written and tested once for every platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
+
+from bot.untrusted import clean_text
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,9 @@ class User:
     id: str
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, "id", "name")
+
 
 @dataclass(frozen=True)
 class IncomingMessage:
@@ -25,6 +30,9 @@ class IncomingMessage:
     text: str
     channel: str | None = None
     thread: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text", "channel", "thread")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,19 @@ class ActionEvent:
     value: str
     channel: str | None = None
     message: MessageRef | None = None  # the message that carried the button, when known
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "action", "value", "channel")
+
+
+def _clean_fields(message: Any, *names: str) -> None:
+    """What users typed or the platform sent, cleaned where every adapter passes: the neutral
+    messages themselves. Lone surrogates and control characters never reach a flow, the
+    database, a log line or an encoder."""
+    for name in names:
+        value = getattr(message, name)
+        if isinstance(value, str):
+            object.__setattr__(message, name, clean_text(value))
 
 
 # -- forms ------------------------------------------------------------------------------------
@@ -88,6 +109,12 @@ class FormSubmission:
     form_id: str
     values: dict[str, str]
     state: str = ""
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "form_id", "state")
+        object.__setattr__(self, "values", {
+            clean_text(str(name)): clean_text(value) if isinstance(value, str) else ""
+            for name, value in self.values.items()})
 
 
 @dataclass

@@ -20,6 +20,7 @@ from bot.metrics import ANSWER_SECONDS, QUESTIONS
 from bot.models import Feedback, Question
 from bot.search.engine import SearchResult
 from bot.search.text import detect_lang
+from bot.untrusted import strict_int
 from handlers.escalate import escalate_buttons
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,13 @@ class AskFlow:
     # -- buttons -----------------------------------------------------------------------------
 
     def handle_action(self, event: ActionEvent) -> Reply:
-        question_id, _, argument = event.value.partition(":")
-        if not question_id.isdigit() or not argument:
+        raw_id, _, argument = event.value.partition(":")
+        question_id = strict_int(raw_id)
+        if question_id is None or not argument:
             return Reply(t("action.invalid", "ja"), "ja", ephemeral=True)
         actor = self.core.pseudonym(event.user)
         with self.core.database.transaction() as session:
-            question = session.get(Question, int(question_id))
+            question = session.get(Question, question_id)
             if question is None:
                 return Reply(t("action.unknown_question", "ja"), "ja", ephemeral=True)
             if event.action == PICK:

@@ -34,6 +34,7 @@ from bot.messages import (
     IncomingMessage,
     Reply,
 )
+from bot.untrusted import strict_int
 from handlers.escalate import EscalateFlow, clean, text_error
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ class DeskFlow:
 
     def handle_action(self, event: ActionEvent) -> Reply | None:
         """None when the triage card itself shows the result (it is updated in place)."""
-        if not event.value.isdigit():
+        number = strict_int(event.value)
+        if number is None:
             return self._invalid()
-        number = int(event.value)
         service = self.service
         try:
             if event.action == CLAIM:
@@ -87,9 +88,9 @@ class DeskFlow:
     # -- forms -------------------------------------------------------------------------------
 
     def handle_submit(self, submission: FormSubmission) -> FormOutcome:
-        if not submission.state.isdigit():
+        number = strict_int(submission.state)
+        if number is None:
             return FormOutcome(reply=Reply(t("form.unknown", self.lang), self.lang))
-        number = int(submission.state)
         try:
             if submission.form_id == REPLY_FORM:
                 text = clean(submission.values.get("text"))

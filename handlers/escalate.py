@@ -22,6 +22,7 @@ from bot.messages import (
 )
 from bot.models import Question
 from bot.search.text import detect_lang
+from bot.untrusted import strict_int
 
 
 def escalate_buttons(core: Core, question_id: int, lang: str) -> list[Button]:
@@ -46,7 +47,7 @@ def clean(text: str | None) -> str:
 
 
 def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return strict_int(value)
 
 
 class EscalateFlow:

@@ -17,6 +17,7 @@ from bot.reminders.definitions import DEFAULT_TIMEZONE, Reminder, load_reminders
 from bot.reminders.delivery import ACK_ACTION, ack_value
 from bot.reminders.ports import Clock, system_clock
 from bot.reminders.service import AckResult, PendingReminder, ReminderService
+from bot.untrusted import strict_int
 
 if TYPE_CHECKING:
     from handlers.router import Router
@@ -118,9 +119,10 @@ class ReminderFlow:
     def handle_action(self, event: ActionEvent) -> Reply:
         lang = self.core.settings.file.default_language
         delivery_id, _, token = event.value.partition(".")
-        if event.action != ACK_ACTION or not delivery_id.isdigit() or not token:
+        number = strict_int(delivery_id)
+        if event.action != ACK_ACTION or number is None or not token:
             return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)
-        outcome = self.service.acknowledge(event.user, int(delivery_id), token)
+        outcome = self.service.acknowledge(event.user, number, token)
         reminder = outcome.reminder
         if outcome.result is AckResult.UNKNOWN or reminder is None:
             return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)

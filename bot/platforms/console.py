@@ -20,6 +20,7 @@ from bot.messages import (
     Reply,
     User,
 )
+from bot.untrusted import strict_int
 from handlers.ask import FEEDBACK, PICK
 from handlers.router import Router
 
@@ -180,7 +181,7 @@ class ConsoleChat:
             self.say(t("console.help", self.lang))
         elif text in ("+", "-"):
             self._press(FEEDBACK, "up" if text == "+" else "down")
-        elif text.isdigit() and len(text) == 1:
+        elif strict_int(text, 0, 9) is not None:
             self._pick(int(text))
         elif text.startswith("/comply"):
             self.show(self.router.command(IncomingMessage(self.user, text[len("/comply"):])))
@@ -210,8 +211,9 @@ class ConsoleChat:
 
 def _choose(field: FormField, typed: str) -> str | None:
     """A choice by its number, its value or its label."""
-    if typed.isdigit() and 1 <= int(typed) <= len(field.options):
-        return field.options[int(typed) - 1].value
+    number = strict_int(typed, 1, len(field.options))
+    if number is not None:
+        return field.options[number - 1].value
     for choice in field.options:
         if typed in (choice.value, choice.label):
             return choice.value

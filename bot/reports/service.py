@@ -29,6 +29,7 @@ from bot.reports.crypto import Sealer
 from bot.reports.deadlines import Clock, Deadline, aware, deadlines, utcnow
 from bot.reports.models import Report, ReportMessage, ReportNotice
 from bot.reports.texts import CATEGORIES
+from bot.untrusted import strict_int
 
 REPORTER = "reporter"  # the audit actor of everything a reporter does
 ANONYMOUS = "anonymous"  # the audit actor of a wrong key: whoever it was
@@ -245,10 +246,13 @@ class Reports:
     def check_pass(self, token: str, binding: str) -> str | None:
         case_number, _, rest = token.partition("|")
         expires, _, mac = rest.partition("|")
-        if not expires.isdigit() or int(expires) < self.clock().timestamp():
+        until = strict_int(expires)
+        if until is None or until < self.clock().timestamp():
             return None
-        expected = self._pass_mac(case_number, int(expires), binding)
-        return case_number if hmac.compare_digest(mac, expected) else None
+        expected = self._pass_mac(case_number, until, binding)
+        # compare_digest refuses non-ASCII str with TypeError: compare bytes instead.
+        return case_number if hmac.compare_digest(mac.encode("utf-8", "replace"),
+                                                  expected.encode()) else None
 
     def _pass_mac(self, case_number: str, expires: int, binding: str) -> str:
         message = f"{case_number}|{expires}|{binding}".encode()

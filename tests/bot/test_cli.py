@@ -132,3 +132,12 @@ def test_unreachable_database_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("compliance-bot: error: DATABASE_URL: cannot use the database")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_db_upgrade_against_an_unreachable_database_says_so_in_one_line(tmp_path):
+    proc = _cli("db", "upgrade", cwd=tmp_path,
+                env={"DATABASE_URL": "postgresql://u:p@127.0.0.1:1/db"})
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("compliance-bot: error: DATABASE_URL: cannot use the database")

@@ -31,7 +31,7 @@ register({
     },
 })
 
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^<>]*)?>")  # [^<>]: linear on "<@U1|" x n
 
 
 def strip_mentions(text: str) -> str:

@@ -1,13 +1,13 @@
 """`POST /slack/events`: the door Slack knocks on in HTTP mode.
 
-Everything is checked before Bolt sees the body: size, content type, signature and age (with
-slack_sdk's verifier, the v0 HMAC Slack documents), and that the body parses. Bolt would parse
+Everything is checked before Bolt sees the body: size, content type, the signature headers'
+form, signature and age (with slack_sdk's verifier, the v0 HMAC Slack documents), and that the
+body parses, no deeper than bot.untrusted allows. Bolt would parse
 first and verify after, and a truncated body would surface as a 500 with a traceback.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,6 +16,7 @@ from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.server import Request, Response
+from bot.untrusted import is_ascii_header, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,13 @@ class SlackEndpoint:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return Response.text(400, "body is not UTF-8")
-        if not self.verifier.is_valid(
-            text, request.header("x-slack-request-timestamp") or "",
-            request.header("x-slack-signature") or "",
-        ):
+        timestamp = request.header("x-slack-request-timestamp")
+        signature = request.header("x-slack-signature")
+        # slack_sdk's verifier calls int() on the timestamp and encodes the signature as
+        # ASCII, raising on anything else: unsigned junk must be a 401, not a 500.
+        if not (is_ascii_header(timestamp, r"[0-9]{1,12}")
+                and is_ascii_header(signature, r"v0=[0-9a-f]{64}")
+                and self.verifier.is_valid(text, timestamp or "", signature or "")):
             log.warning("slack request refused: bad signature or stale timestamp")
             return Response.text(401, "invalid signature")
         try:
@@ -76,11 +80,11 @@ def _parses(text: str, content_type: str) -> bool:
     Slack documents, or Bolt fails inside its middleware with a traceback.
     """
     if content_type == JSON:
-        payload = json.loads(text)
+        payload = parse_json(text)
         return isinstance(payload, dict) and _shaped_like_slack(payload)
     fields = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     if "payload" in fields:
-        payload = json.loads(fields["payload"])
+        payload = parse_json(fields["payload"])
         return isinstance(payload, dict) and _shaped_like_slack(payload)
     return bool(fields)
 
@@ -112,4 +116,8 @@ def _shaped_like_slack(payload: dict[str, Any]) -> bool:
                 or not _is(action.get("block_id"), str):
             return False
     view = payload.get("view")
-    return not isinstance(view, dict) or _is(view.get("callback_id"), str)
+    if not isinstance(view, dict):
+        return True
+    return all(_is(view.get(name), str) for name in (
+        "callback_id", "private_metadata", "id", "hash", "type")) and all(
+        _is(view.get(name), dict) for name in ("title", "state", "submit", "close"))

@@ -18,7 +18,8 @@ from bot.platforms.teams.connector import channel_base
 HANDLED = frozenset({"message", "conversationUpdate", "invoke"})
 MAX_ID = 1024
 GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-MENTION = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+# [^<]: each try stops at the next tag, so "<at>" x n is linear, not quadratic.
+MENTION = re.compile(r"<at\b[^<>]*>[^<]*</at>", re.IGNORECASE)
 BREAK = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 TAG = re.compile(r"</?(?:p|div|span|b|i|u|strong|em|font)\b[^>]*>", re.IGNORECASE)
 

@@ -32,6 +32,7 @@ from bot.platforms.teams.auth import (
 )
 from bot.platforms.teams.connector import Connector, ConversationBook
 from bot.server import Request, Response
+from bot.untrusted import parse_json
 from handlers.router import Router
 
 log = logging.getLogger("bot.platforms.teams")
@@ -79,8 +80,8 @@ class TeamsEndpoint:
         if body is None:
             return Response.text(413, "request body too large")
         try:
-            payload = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            payload = parse_json(body)
+        except ValueError:  # bad UTF-8, bad JSON, or nested deeper than any activity
             log.warning("teams request refused: body is not JSON")
             return Response.text(400, "malformed body")
         if not isinstance(payload, dict):

@@ -36,7 +36,9 @@ def register(app: App, ctx: SlackContext) -> None:
             # The next step is another form (a case's mailbox): it takes the modal's place.
             ack(response_action="update", view=modal_view(outcome.reply.form))
         elif outcome.reply is not None:
-            title = (view.get("title") or {}).get("text") or outcome.reply.title or "OK"
+            shown = view.get("title")
+            title = (shown.get("text") if isinstance(shown, dict) else None) \
+                or outcome.reply.title or "OK"
             ack(response_action="update", view=result_view(outcome.reply, title=str(title)))
         else:
             ack()

@@ -1,0 +1,87 @@
+"""Hostile requests at the Slack door and in the flows: refused with a 4xx or a clear message,
+never a 500, never an ERROR line (those are for the bot's own faults)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import urlencode
+
+import pytest
+
+from handlers.ask import FEEDBACK, PICK
+from tests.slack import sign
+
+MENTION = {"type": "event_callback", "event_id": "Ev0HOSTILE1", "team_id": "T0TEST001",
+           "event": {"type": "app_mention", "user": "U0EMPLOYEE", "channel": "C0GENERAL",
+                     "ts": "1700000000.000100", "text": "<@UBOT0001> password"}}
+
+
+def _errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("timestamp, signature", [
+    ("", None), ("not-a-number", None), ("1e9", None), ("12.5", None),
+    (None, ""), (None, "v0=" + "é" * 64), (None, "v1=" + "0" * 64), (None, "v0=zz"),
+])
+def test_malformed_signature_headers_get_401_without_an_error(slack, caplog, timestamp,
+                                                              signature):
+    body = json.dumps(MENTION).encode()
+    stamp = str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": timestamp if timestamp is not None else stamp,
+               "X-Slack-Signature": signature if signature is not None else sign(body, stamp)}
+    status, _ = slack.post(body, "application/json", headers=headers)
+    assert status == 401
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize("depth", [100, 2000, 20000])
+def test_deeply_nested_json_gets_400(slack, caplog, depth):
+    nested = "[" * depth + "]" * depth
+    event = '{"type": "event_callback", "event_id": "Ev0DEEP", "event": ' + nested + "}"
+    status, _ = slack.post(event.encode(), "application/json")
+    assert status == 400
+    form = urlencode({"payload": '{"type": "block_actions", "actions": ' + nested + "}"})
+    status, _ = slack.post(form.encode(), "application/x-www-form-urlencoded")
+    assert status == 400
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize("action", [FEEDBACK, PICK, "desk.claim", "desk.reply", "desk.resolve",
+                                    "escalate.open", "reminder.ack"])
+def test_button_values_a_user_can_forge_get_a_clear_answer(slack, slack_api, caplog, action):
+    for value in ("²", "²:up", "1" * 40, "9" * 40 + ":up", "-1:up", "1" * 40 + ".tok",
+                  "\ud800", "0"):
+        status, _ = slack.press(action, value)
+        assert status == 200, value
+    assert _errors(caplog) == []
+
+
+def test_a_lone_surrogate_in_a_question_is_dropped_and_the_question_answered(slack, slack_api,
+                                                                            caplog):
+    event = {**MENTION, "event_id": "Ev0SURROGATE",
+             "event": {**MENTION["event"], "text": "<@UBOT0001> パスワード\ud800を貸してもいい？"}}
+    status, _ = slack.post(json.dumps(event).encode(), "application/json")  # \ud800 escaped
+    assert status == 200
+    [call] = slack_api.wait_for("chat.postMessage")
+    assert "\ud800" not in json.dumps(call.params, ensure_ascii=False, default=str)
+    assert _errors(caplog) == []
+
+
+def test_a_view_whose_title_is_a_string_is_refused(slack, caplog):
+    status, _ = slack.interaction({
+        "type": "view_submission", "team": {"id": "T0TEST001"},
+        "user": {"id": "U0EMPLOYEE", "team_id": "T0TEST001"},
+        "view": {"id": "V0X", "callback_id": "ask.submit", "title": "x",
+                 "state": {"values": {}}}})
+    assert status == 400
+    assert _errors(caplog) == []
+
+
+def test_mention_stripping_is_linear_and_still_strips():
+    from bot.platforms.slack.context import MENTION
+
+    assert MENTION.sub("", "<@U0BOT|compliance> hi <@U2>") == " hi "
+    assert MENTION.sub("", "<@U1|" * 16000) == "<@U1|" * 16000  # no mention, at once

@@ -1,0 +1,53 @@
+"""Hostile activities with a valid token: refused with a 4xx or answered with a clear message,
+never a 500, never an ERROR line."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from handlers.ask import FEEDBACK, PICK
+
+
+def _errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("depth", [100, 2000, 20000])
+def test_deeply_nested_json_with_a_valid_token_gets_400(teams, caplog, depth):
+    activity = teams.activity(text="hello")
+    text = json.dumps(activity)
+    nested = text[:-1] + ', "deep": ' + "[" * depth + "]" * depth + "}"
+    status, _ = teams.post(nested.encode())
+    assert status == 400
+    assert _errors(caplog) == []
+
+
+def test_a_lone_surrogate_in_a_question_is_dropped_and_the_question_answered(
+        teams, teams_api, caplog):
+    activity = teams.activity(text="パスワード\ud800を貸してもいい？")
+    status, _ = teams.post(json.dumps(activity).encode())  # \ud800 as an escape
+    assert status in (200, 202)
+    [answer] = teams_api.wait_for()
+    assert "\ud800" not in json.dumps(answer.body, ensure_ascii=False)
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize("action", [FEEDBACK, PICK, "desk.claim", "desk.resolve",
+                                    "escalate.open", "reminder.ack"])
+def test_card_values_a_user_can_forge_get_a_clear_answer(teams, caplog, action):
+    for number, value in enumerate(("²", "²:up", "1" * 40, "9" * 40 + ":up", "\ud800", "0")):
+        activity = teams.activity(text=None, value={"action": action, "value": value},
+                                  replyToId=f"17000000009{number:02d}")
+        status, _ = teams.post(json.dumps(activity).encode())  # a surrogate as an escape
+        assert status in (200, 202), value
+    assert _errors(caplog) == []
+
+
+def test_mention_stripping_is_linear_and_still_strips():
+    from bot.platforms.teams.activities import MENTION
+
+    assert MENTION.sub("", '<at>Compliance Bot</at> hi <AT id="1">x</AT>') == " hi "
+    assert MENTION.sub("", "<at>" * 8000) == "<at>" * 8000
