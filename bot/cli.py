@@ -109,9 +109,9 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import Database
-
     from sqlalchemy.exc import OperationalError
+
+    from bot.db import Database
 
     database = Database(settings.effective_database_url())
     try:
