@@ -7,6 +7,16 @@ edited, deleted, inserted or reordered row cannot be re-sealed. `seq` is gap-fre
 under the head row's lock, not from a sequence that skips on rollback), and the head row makes
 truncation at the end visible too. On PostgreSQL (and SQLite) triggers refuse UPDATE and
 DELETE on the table outright; verification is what catches someone who disabled them.
+
+The head row lives in the same database, so someone who can write to it could delete the last
+rows, or every row, and rewrite the head to match. Checkpoints anchor the trail outside the
+database: a signed (seq, hash, time) appended to a file and posted to the auditors' channel at
+a fixed interval (`compliance-bot audit checkpoint`, and `run` when `audit.checkpoint_minutes`
+is set). The chat platform keeps a copy the database administrator cannot edit, and the
+signature (keyed like the chain) means no one without the secret key can write a lower one.
+`audit verify --checkpoint FILE` then requires the trail to reach the checkpoint's row with the
+checkpoint's hash: truncation or a wipe below the last checkpoint is caught; rows written after
+it are protected by the chain and the head alone, until the next checkpoint.
 """
 
 from __future__ import annotations
@@ -16,9 +26,11 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +38,8 @@ from sqlalchemy.orm import Session
 
 from bot.keys import Keyring, derive
 from bot.models import AuditEvent, AuditHead
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 SYSTEM = "system"
@@ -97,6 +111,110 @@ class AuditTrail:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """Where the trail stood at a moment, signed: the anchor `verify` checks it against."""
+
+    seq: int
+    hash: str
+    ts: str
+    key_id: str
+    mac: str
+
+    def to_json(self) -> str:
+        return canonical_json({"seq": self.seq, "hash": self.hash, "ts": self.ts,
+                               "key_id": self.key_id, "mac": self.mac})
+
+    @staticmethod
+    def parse(line: str, keyring: Keyring) -> Checkpoint:
+        """A checkpoint line, its signature checked; ValueError if malformed or not ours."""
+        try:
+            data = json.loads(line)
+            point = Checkpoint(int(data["seq"]), str(data["hash"]), str(data["ts"]),
+                               str(data["key_id"]), str(data["mac"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a checkpoint: {exc}") from None
+        key = keyring.by_id().get(point.key_id)
+        if key is None or not hmac.compare_digest(
+                _checkpoint_mac(key, point.seq, point.hash, point.ts).encode(),
+                point.mac.encode("utf-8", "replace")):
+            raise ValueError("checkpoint signature does not match (forged, or another key)")
+        return point
+
+
+def _checkpoint_mac(key: bytes, seq: int, hash_: str, ts: str) -> str:
+    return hmac.new(derive(key, "audit-checkpoint"), canonical_json([seq, hash_, ts]).encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def checkpoint(session: Session, keyring: Keyring) -> Checkpoint:
+    """The trail's head now, signed. Reading it changes nothing, so it is not itself audited."""
+    head = session.get(AuditHead, 1)
+    seq, hash_ = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    ts = _timestamp(datetime.now(UTC))
+    return Checkpoint(seq, hash_, ts, keyring.current_id,
+                      _checkpoint_mac(keyring.current, seq, hash_, ts))
+
+
+def last_checkpoint(path: Path, keyring: Keyring) -> Checkpoint | None:
+    """The highest valid checkpoint in a file of them (None if the file has none)."""
+    best: Checkpoint | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            point = Checkpoint.parse(line, keyring)
+            if best is None or point.seq >= best.seq:
+                best = point
+    return best
+
+
+class CheckpointWriter:
+    """Appends a checkpoint to the checkpoint file and posts it to the auditors' channel.
+
+    A hand-made loop on an Event, like the desk's other clocks: one write per interval, and a
+    failed post is logged and retried at the next interval (the file keeps every checkpoint).
+    """
+
+    def __init__(self, core: Any, messengers: Any) -> None:
+        self.core = core
+        self.messengers = messengers
+        audit = core.settings.file.audit
+        self.path = audit.checkpoint_file or core.settings.data_dir / "audit-checkpoints.jsonl"
+        self.channel = audit.checkpoint_channel
+
+    def write(self) -> Checkpoint:
+        with self.core.database.transaction() as session:
+            point = checkpoint(session, self.core.keyring)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(point.to_json() + "\n")
+        if self.channel:
+            self._post(point)
+        return point
+
+    def _post(self, point: Checkpoint) -> None:
+        from bot.i18n import t
+        from bot.messages import Address, MessengerError, Reply
+
+        platform, _, channel = self.channel.partition(":")
+        messenger = self.messengers.get(platform)
+        lang = self.core.settings.file.default_language
+        if messenger is None:
+            log.warning("audit checkpoint not posted: no %s messenger", platform)
+            return
+        try:
+            messenger.post(Address("channel", channel),
+                           Reply(t("audit.checkpoint", lang, line=point.to_json()), lang))
+        except MessengerError as exc:
+            log.warning("audit checkpoint not posted to %s: %s", self.channel, exc)
+
+    def run(self, stop: Any, interval_s: float) -> None:
+        while not stop.wait(interval_s):
+            try:
+                self.write()
+            except Exception:  # a database outage: try again at the next interval
+                log.exception("audit checkpoint failed")
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     rows: int
@@ -104,8 +222,11 @@ class VerifyResult:
     bad_seq: int | None = None
 
 
-def verify(session: Session, keyring: Keyring) -> VerifyResult:
-    """Walk the chain in order and name the first row that does not fit."""
+def verify(
+    session: Session, keyring: Keyring, anchor: Checkpoint | None = None
+) -> VerifyResult:
+    """Walk the chain in order and name the first row that does not fit; with an anchor, the
+    trail must also reach the anchor's row, with the anchor's hash."""
     keys = keyring.by_id()
     previous_hash = GENESIS
     expected_seq = 1
@@ -125,10 +246,17 @@ def verify(session: Session, keyring: Keyring) -> VerifyResult:
         if not hmac.compare_digest(_seal(key, row), row.hash):
             return VerifyResult(False, count, f"row {row.seq} has been altered "
                                 "(its content does not match its signature)", row.seq)
+        if anchor is not None and row.seq == anchor.seq and row.hash != anchor.hash:
+            return VerifyResult(False, count, f"row {row.seq} is not the row checkpointed at "
+                                f"{anchor.ts} (the trail was rewritten)", row.seq)
         previous_hash = row.hash
         expected_seq += 1
     head = session.get(AuditHead, 1)
     last = expected_seq - 1
+    if anchor is not None and last < anchor.seq:
+        return VerifyResult(False, count, f"the trail ends at row {last} but a checkpoint at "
+                            f"{anchor.ts} saw row {anchor.seq} (rows deleted at the end)",
+                            last + 1)
     if head is None or head.seq != last or head.hash != previous_hash:
         head_seq = head.seq if head else 0
         return VerifyResult(False, count, f"the trail ends at row {last} but its head says "

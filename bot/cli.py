@@ -36,7 +36,15 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True, metavar="ACTION")
-    audit.add_parser("verify", help="check the hash chain; exit 1 at the first bad row")
+    verify_parser = audit.add_parser(
+        "verify", help="check the hash chain (and a checkpoint); exit 1 at the first bad row")
+    verify_parser.add_argument(
+        "--checkpoint", type=Path, metavar="FILE",
+        help="checkpoints (one per line, as `audit checkpoint` writes them or the auditors' "
+             "channel shows them): the trail must reach the latest one")
+    point = audit.add_parser("checkpoint", help="append a signed checkpoint of the trail's head")
+    point.add_argument("--output", "-o", type=Path, metavar="FILE",
+                       help="file to append to (default: DATA_DIR/audit-checkpoints.jsonl)")
     export = audit.add_parser("export", help="write the trail as CSV or JSON lines")
     export.add_argument("--since", type=_date, help="first day to include (YYYY-MM-DD, UTC)")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
@@ -128,16 +136,41 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.audit import AuditTrail, export_rows, format_rows, verify
+    from bot.audit import (
+        AuditTrail,
+        checkpoint,
+        export_rows,
+        format_rows,
+        last_checkpoint,
+        verify,
+    )
     from bot.core import open_database
 
     keyring = load_keyring(settings)
     database = open_database(settings)
-    if args.audit_command == "verify":
+    if args.audit_command == "checkpoint":
+        path = args.output or settings.data_dir / "audit-checkpoints.jsonl"
         with database.transaction() as session:
-            result = verify(session, keyring)
+            point = checkpoint(session, keyring)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(point.to_json() + "\n")
+        print(point.to_json())
+        return 0
+    if args.audit_command == "verify":
+        anchor = None
+        if args.checkpoint is not None:
+            try:
+                anchor = last_checkpoint(args.checkpoint, keyring)
+            except (OSError, ValueError) as exc:
+                print(f"checkpoint file {args.checkpoint}: {exc}", file=sys.stderr)
+                return 1
+        with database.transaction() as session:
+            result = verify(session, keyring, anchor)
         if result.ok:
-            print(f"audit trail intact: {result.rows} rows")
+            against = f", reaching the checkpoint of {anchor.ts} (row {anchor.seq})" \
+                if anchor else ""
+            print(f"audit trail intact: {result.rows} rows{against}")
             return 0
         print(f"audit trail BROKEN at row {result.bad_seq}: {result.problem}", file=sys.stderr)
         return 1

@@ -167,6 +167,27 @@ class LoggingSettings(_Strict):
     format: Literal["text", "json"] = "text"
 
 
+class AuditSettings(_Strict):
+    """Checkpoints that anchor the audit trail outside the database (bot/audit.py)."""
+
+    # How often `run` writes a signed checkpoint of the trail's head; 0: never.
+    checkpoint_minutes: int = Field(default=60, ge=0)
+    # "platform:channel_id" of the auditors' channel the checkpoints are posted to, the copy
+    # a database administrator cannot edit; unset: the file only.
+    checkpoint_channel: str | None = None
+    # Where checkpoints are appended (default DATA_DIR/audit-checkpoints.jsonl).
+    checkpoint_file: Path | None = None
+
+    @field_validator("checkpoint_channel")
+    @classmethod
+    def _platform_channel(cls, value: str | None) -> str | None:
+        if value is not None:
+            platform, _, channel = value.partition(":")
+            if not platform or not channel:
+                raise ValueError(f"expected platform:channel_id, e.g. slack:C0123 (got {value!r})")
+        return value
+
+
 class FileSettings(_Strict):
     """The YAML file as a whole."""
 
@@ -179,6 +200,7 @@ class FileSettings(_Strict):
     reports: ReportsSettings = ReportsSettings()
     logging: LoggingSettings = LoggingSettings()
     reminders: ReminderSettings = ReminderSettings()
+    audit: AuditSettings = AuditSettings()
 
 
 class SlackEnv(_Strict):

@@ -80,6 +80,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no suggestion with that number.",
     },
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
+    "audit.checkpoint": {
+        "ja": "監査証跡のチェックポイントです（compliance-bot audit verify --checkpoint で照合）:"
+        "\n{line}",
+        "en": "Audit trail checkpoint (check with compliance-bot audit verify --checkpoint):"
+        "\n{line}",
+    },
 }
 
 

@@ -48,6 +48,7 @@ def run(settings: Settings) -> int:
         ports["teams"] = teams_bot.reminder_ports()
     stoppers += _start_background(router)
     stoppers += _start_reminders(core, ports)
+    stoppers += _start_checkpoints(core, router)
     server = HttpServer(routes, port=settings.port).start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -72,6 +73,22 @@ def _start_background(router: Router) -> list:  # type: ignore[type-arg]
     thread.start()
     stoppers.append(stop.set)
     return stoppers
+
+
+def _start_checkpoints(core: Core, router: Router) -> list:  # type: ignore[type-arg]
+    """Signed checkpoints of the audit trail at a fixed interval, to a file and the auditors'
+    channel: the anchor outside the database (see bot.audit)."""
+    from bot.audit import CheckpointWriter
+
+    audit = core.settings.file.audit
+    if not audit.checkpoint_minutes:
+        return []
+    writer = CheckpointWriter(core, router.messengers)
+    stop = threading.Event()
+    thread = threading.Thread(target=writer.run, args=(stop, audit.checkpoint_minutes * 60),
+                              name="audit-checkpoints", daemon=True)
+    thread.start()
+    return [stop.set]
 
 
 def _start_reminders(core: Core, ports: dict[str, tuple[Any, Any]]) -> list:  # type: ignore[type-arg]

@@ -192,3 +192,94 @@ def test_export_jsonl_and_csv(database, secret_key, tmp_path):
     with Database(database.url).transaction() as session:
         actions = session.execute(sa.text("SELECT action FROM audit_events ORDER BY seq")).all()
     assert [a for (a,) in actions][-3:] == ["audit.exported"] * 3
+
+
+# -- checkpoints: the anchor outside the database ---------------------------------------------
+
+def _cli(database: Database, secret_key: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    env = {"DATABASE_URL": database.url, "COMPLIANCE_BOT_SECRET_KEY": secret_key,
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "bot.cli", "audit", *args], env=env,
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+
+
+def _head_of(database: Database, seq: int) -> str:
+    with database.engine.connect() as connection:
+        return connection.exec_driver_sql(
+            f"SELECT hash FROM audit_events WHERE seq = {seq}").scalar_one()
+
+
+@pytest.mark.parametrize("attack", ["truncate", "wipe"])
+def test_truncation_or_a_wipe_with_a_rewritten_head_is_caught_by_a_checkpoint(
+        database, secret_key, tmp_path, attack):
+    keyring = _keyring(secret_key)
+    _append(database, keyring, 6)
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    made = _cli(database, secret_key, tmp_path, "checkpoint", "-o", str(checkpoints))
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["seq"] == 6
+    _append(database, keyring, 2)
+    if attack == "truncate":  # the last rows go, and the head is rewritten to match
+        kept = _head_of(database, 3)
+        _tamper(database, "DELETE FROM audit_events WHERE seq > 3",
+                f"UPDATE audit_head SET seq = 3, hash = '{kept}'")
+    else:  # every row goes, and the head is reset
+        _tamper(database, "DELETE FROM audit_events",
+                "UPDATE audit_head SET seq = 0, hash = '" + "0" * 64 + "'")
+    # Without the anchor the database agrees with itself ...
+    assert _cli(database, secret_key, tmp_path, "verify").returncode == 0
+    # ... with it, the rows the checkpoint saw are missing.
+    anchored = _cli(database, secret_key, tmp_path, "verify", "--checkpoint", str(checkpoints))
+    assert anchored.returncode == 1
+    assert "rows deleted at the end" in anchored.stderr and "checkpoint" in anchored.stderr
+
+
+def test_a_rewritten_row_under_the_checkpoint_is_caught_and_an_intact_trail_passes(
+        database, secret_key, tmp_path):
+    keyring = _keyring(secret_key)
+    _append(database, keyring, 3)
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    assert _cli(database, secret_key, tmp_path, "checkpoint", "-o",
+                str(checkpoints)).returncode == 0
+    _append(database, keyring, 2)
+    intact = _cli(database, secret_key, tmp_path, "verify", "--checkpoint", str(checkpoints))
+    assert intact.returncode == 0 and "reaching the checkpoint" in intact.stdout
+    with database.transaction() as session:
+        from bot.audit import checkpoint, verify
+
+        point = checkpoint(session, keyring)
+        forged = type(point)(point.seq, "f" * 64, point.ts, point.key_id, point.mac)
+        result = verify(session, keyring, forged)
+    assert not result.ok and "rewritten" in result.problem
+
+
+def test_a_checkpoint_without_the_key_is_refused(database, secret_key, tmp_path):
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    checkpoints.write_text(json.dumps({"seq": 0, "hash": "0" * 64, "ts": "2026-01-01",
+                                       "key_id": "k", "mac": "00"}) + "\n", encoding="utf-8")
+    refused = _cli(database, secret_key, tmp_path, "verify", "--checkpoint", str(checkpoints))
+    assert refused.returncode == 1 and "forged" in refused.stderr
+
+
+def test_run_s_checkpoint_writer_appends_to_the_file_and_posts_to_the_auditors_channel(
+        database, make_settings, tmp_path):
+    from bot.audit import CheckpointWriter, last_checkpoint
+    from bot.core import build_core
+    from tests.handlers.messenger import RecordingMessenger
+
+    settings = make_settings(
+        f"audit:\n  checkpoint_channel: 'test:C-AUDIT'\n"
+        f"  checkpoint_file: {tmp_path / 'points.jsonl'}\n", DATABASE_URL=database.url)
+    core = build_core(settings)
+    try:
+        _append(database, core.keyring, 3)
+        messenger = RecordingMessenger(channels=("C-AUDIT",))
+        writer = CheckpointWriter(core, {"test": messenger})
+        point = writer.write()
+        assert point.seq == 3
+        assert last_checkpoint(tmp_path / "points.jsonl", core.keyring) == point
+        [posted] = messenger.top_level("C-AUDIT")
+        assert point.to_json() in posted.reply.text
+        assert "<" not in posted.reply.text and "`" not in posted.reply.text
+    finally:
+        core.database.dispose()
