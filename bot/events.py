@@ -37,6 +37,14 @@ class EventLedger:
             self.prune(now - KEEP)
         return True
 
+    def release(self, event_id: str) -> None:
+        """Give a claim back: its processing stored nothing (a form sent back with errors, or a
+        failure), so the same delivery must be taken on when it comes again."""
+        with self.database.transaction() as session:
+            session.execute(sa.delete(ProcessedEvent).where(
+                ProcessedEvent.platform == self.platform,
+                ProcessedEvent.event_id == event_id[:128]))
+
     def prune(self, before: datetime) -> int:
         with self.database.transaction() as session:
             result = session.execute(

@@ -80,6 +80,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no suggestion with that number.",
     },
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
+    "form.already": {
+        "ja": "このフォームはすでに送信されています。二重に記録されることはありません。",
+        "en": "This form was already submitted. Nothing was recorded twice.",
+    },
     "audit.checkpoint": {
         "ja": "監査証跡のチェックポイントです（compliance-bot audit verify --checkpoint で照合）:"
         "\n{line}",

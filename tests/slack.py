@@ -155,7 +155,10 @@ class SlackSender:
             "team": {"id": TEAM_ID, "domain": "test"},
             "user": {"id": user, "username": "hanako", "name": "hanako", "team_id": TEAM_ID},
             "api_app_id": "A0TEST001", "trigger_id": "12466734323.1395872398.7dbc7db2d1e0",
-            "view": {**view, "id": "V0MODAL", "state": {"values": state}},
+            # Slack's hash names the view as the app last set it: it changes on every update.
+            "view": {**view, "id": view.get("id", "V0MODAL"), "state": {"values": state},
+                     "hash": hashlib.sha256(json.dumps(view, sort_keys=True).encode())
+                     .hexdigest()[:20]},
         }
         return self.interaction(payload)
 

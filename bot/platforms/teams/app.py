@@ -133,8 +133,12 @@ class TeamsBot:
             log.error("teams activity not taken on: database unavailable (%s)",
                       type(exc).__name__)
             return 503, None  # the Bot Connector may deliver it again later
-        if not claimed:
-            return 200, None  # a redelivery, or another instance has it
+        if not claimed:  # a redelivery, or another instance has it
+            if activity.type == "invoke" and activity.name == "task/submit":
+                # The dialog waits for an answer: say the form is in, not an empty 200.
+                lang = activity.lang or self.default_lang
+                return 200, task_message(t("form.already", lang))
+            return 200, None
         if activity.type == "invoke":
             return 200, self._guarded_invoke(activity)
         handler = self._on_message if activity.type == "message" else self._on_update

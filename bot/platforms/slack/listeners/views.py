@@ -12,7 +12,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.messages import FormSubmission
+from bot.i18n import t
+from bot.messages import FormSubmission, Reply
 from bot.platforms.slack.blocks import modal_view, result_view, submitted_values, view_state
 from bot.platforms.slack.context import SlackContext, guarded, payload_user
 
@@ -25,11 +26,27 @@ def register(app: App, ctx: SlackContext) -> None:
         if user is None:
             ack()
             return
-        state, _lang = view_state(view)
+        state, lang = view_state(view)
+        # A replayed view_submission (the same signed body again within Slack's five minutes)
+        # must not store a second report or escalation: the view's id and hash name one
+        # submission, claimed once across instances, and given back when nothing was stored.
+        # (Slack always sends both; a body without them is not a submission Slack made.)
+        key = ctx.router.core.keyring.pseudonym(
+            "slack.view", f"{view.get('id')}\n{view.get('hash')}")
+        if not (view.get("id") and view.get("hash")) or not ctx.ledger.claim(key):
+            lang = lang or ctx.default_lang
+            ack(response_action="update", view=result_view(
+                Reply(t("form.already", lang), lang), title=t("home.title", lang)))
+            return
         submission = FormSubmission(user, str(view.get("callback_id")), submitted_values(view),
                                     state)
-        outcome = ctx.router.submit(submission)
+        try:
+            outcome = ctx.router.submit(submission)
+        except Exception:
+            ctx.ledger.release(key)
+            raise
         if outcome.errors:
+            ctx.ledger.release(key)  # nothing stored; the corrected form has the same hash
             ack(response_action="errors", errors=outcome.errors)
             return
         if outcome.reply is not None and outcome.reply.form is not None:

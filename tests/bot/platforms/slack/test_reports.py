@@ -96,7 +96,36 @@ def test_reporter_checks_the_case_with_the_receipt_in_a_modal(core, slack, slack
     assert case_number in json.dumps(mailbox["view"], ensure_ascii=False)
     sent = _submit(slack, mailbox["view"], {"message": "追加の情報です"})
     assert sent["response_action"] == "update"
-    wrong = _submit(slack, opened.params["view"], {"case_number": case_number,
-                                                   "key": "2222-3333-4444-5555-6666"})
+    # A new check opens a new modal (Slack gives each its own id; the first was used up).
+    wrong = _submit(slack, {**opened.params["view"], "id": "V0SECOND"},
+                    {"case_number": case_number, "key": "2222-3333-4444-5555-6666"})
     assert wrong["response_action"] == "errors"
     assert set(wrong["errors"]) == {"case_number", "key"}
+
+
+def test_a_replayed_report_submission_stores_one_report_and_shows_no_second_receipt(
+        core, slack, slack_api):
+    from bot.reports.models import Report
+
+    view = _open_intake(slack, slack_api)
+    values = {"category": "other", "what": "二重送信のテスト", "anonymity": "anonymous"}
+    first = _submit(slack, view, values)
+    assert "R-" in json.dumps(first, ensure_ascii=False)
+    again = _submit(slack, view, values)  # the same view, id and hash: a replay
+    assert again["response_action"] == "update"
+    text = json.dumps(again, ensure_ascii=False)
+    assert ("already submitted" in text or "すでに送信されています" in text) and "R-" not in text
+    with core.database.transaction() as session:
+        assert session.query(Report).count() == 1
+
+
+def test_a_form_sent_back_with_errors_can_be_sent_again_corrected(core, slack, slack_api):
+    from bot.reports.models import Report
+
+    view = _open_intake(slack, slack_api)
+    assert _submit(slack, view, {"category": "", "what": ""})["response_action"] == "errors"
+    fixed = _submit(slack, view, {"category": "other", "what": "直しました",
+                                  "anonymity": "anonymous"})
+    assert "R-" in json.dumps(fixed, ensure_ascii=False)
+    with core.database.transaction() as session:
+        assert session.query(Report).count() == 1

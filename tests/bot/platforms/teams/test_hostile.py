@@ -51,3 +51,24 @@ def test_mention_stripping_is_linear_and_still_strips():
 
     assert MENTION.sub("", '<at>Compliance Bot</at> hi <AT id="1">x</AT>') == " hi "
     assert MENTION.sub("", "<at>" * 8000) == "<at>" * 8000
+
+
+def test_a_replayed_form_submission_is_answered_in_the_dialog_and_stored_once(
+        core, teams, teams_api):
+    from bot.reports.models import Report
+    from tests.bot.platforms.teams.harness import actions
+
+    teams.dm("report", locale="en-US")
+    [launcher] = teams_api.wait_for()
+    [button] = actions(launcher.card)
+    _, answer = teams.invoke("task/fetch", button["data"], locale="en-US")
+    [submit] = answer["task"]["value"]["card"]["content"]["actions"]
+    data = {**submit["data"], "category": "other", "what": "二重送信のテスト"}
+    _, first = teams.invoke("task/submit", data, activity_id="1700000000777", locale="en-US")
+    assert "R-" in json.dumps(first)
+    status, again = teams.invoke("task/submit", data, activity_id="1700000000777",
+                                 locale="en-US")
+    assert status == 200 and again is not None
+    assert again["task"]["type"] == "message" and "already submitted" in again["task"]["value"]
+    with core.database.transaction() as session:
+        assert session.query(Report).count() == 1
