@@ -124,8 +124,9 @@ class ReportsSettings(_Strict):
     # "platform:channel_id" of the desk's triage channel, e.g. "slack:C0123ABCD"; no content
     # is ever posted there, only case numbers, categories and deadlines.
     desk_channel: str | None = None
-    # New-report notices wait a random 0..N minutes, so their timing does not point at whoever
-    # just used the bot.
+    # A new report's desk notice, and its "report.received" audit event, wait a random
+    # min..max minutes, so neither's timing points at whoever just used the bot.
+    notice_delay_min_minutes: int = Field(default=5, ge=0)
     notice_delay_max_minutes: int = Field(default=15, ge=0)
     acknowledge_days: int = Field(default=7, ge=1)  # EU directive 2019/1937 art. 9(1)(b)
     decision_days: int = Field(default=20, ge=1)  # 公益通報者保護法 3条3号ホ: 20 days

@@ -148,7 +148,18 @@ def run_console(settings: Settings) -> int:
 
     core: Core = build_core(settings, local_setup=True)
     base, _ = core.knowledge.current()
-    chat = ConsoleChat(Router(core), sys.stdin, sys.stdout, entries=len(base.entries),
+    router = Router(core)
+    # The report clock runs here too: it audits each report's arrival once its random delay
+    # has passed (and purges expired cases), with or without a desk channel.
+    stop = threading.Event()
+    notifier = router.reports.notifier(router.messengers)
+    threading.Thread(target=notifier.run, args=(stop,), name="report-deadlines",
+                     daemon=True).start()
+    chat = ConsoleChat(router, sys.stdin, sys.stdout, entries=len(base.entries),
                        lang=settings.file.default_language)
-    chat.run()
+    try:
+        chat.run()
+    finally:
+        stop.set()
+        notifier.reports.record_receipts()  # what came due while the chat was open
     return 0

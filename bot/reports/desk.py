@@ -32,6 +32,7 @@ class DeskNotifier:
     def tick(self) -> list[Notice]:
         """Post what is due; a notice that fails to post is tried again on the next tick."""
         self.reports.purge_expired()
+        self.reports.record_receipts()  # with or without a desk channel
         target = self.reports.settings.desk_channel
         if target is None:
             return []

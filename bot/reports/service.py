@@ -154,8 +154,9 @@ class Reports:
             raise ValueError(f"unknown category {intake.category!r}")
         now = self.clock()
         case_number, key = receipts.new_case_number(), receipts.new_secret_key()
-        window = self.settings.notice_delay_max_minutes * 60
-        delay = timedelta(seconds=secrets.randbelow(window + 1))
+        low = self.settings.notice_delay_min_minutes * 60
+        high = max(low, self.settings.notice_delay_max_minutes * 60)
+        delay = timedelta(seconds=low + secrets.randbelow(high - low + 1))
         content = {name: getattr(intake, name) for name in CONTENT_FIELDS}
         if intake.identity:
             content["identity"] = intake.identity
@@ -168,7 +169,9 @@ class Reports:
                 named=intake.identity is not None,
                 lang=intake.lang,
                 status="received",
-                received_at=now,
+                # To the hour, so the stored time cannot be matched to the minute with the
+                # reporter's other activity; deadlines counted from it only come earlier.
+                received_at=now.replace(minute=0, second=0, microsecond=0),
                 notify_after=now + delay,
                 content=self.sealer.seal_json(content, f"{case_number}:content"),
                 exclusions=self.sealer.seal_json(list(intake.excluded),
@@ -177,13 +180,43 @@ class Reports:
                 lockouts=0,
             )
             session.add(report)
-            session.flush()
-            self.audit.record(
-                session, actor=REPORTER, action="report.received", subject=_subject(case_number),
-                details={"category": intake.category, "named": report.named, "lang": intake.lang,
-                         "excluded": len(intake.excluded)},
-            )
+        # The one exception to "an audit event in the same transaction as its change": the
+        # "report.received" event is written by record_receipts() when the random delay has
+        # passed, as the desk notice is. In the same transaction, its sequence number and time
+        # would sit next to the reporter's own events (the question they asked just before),
+        # and link an anonymous report to a person. The report is stored and committed here;
+        # its event follows minutes later, on any instance, exactly once.
         return Receipt(case_number, key)
+
+    def record_receipts(self) -> int:
+        """Audit the arrival of reports whose random delay has passed (see `submit`); each once,
+        across instances (the "received" marker row is unique per report)."""
+        now = self.clock()
+        recorded = 0
+        with self.database.transaction() as session:
+            done = select(ReportNotice.report_id).where(ReportNotice.kind == "received")
+            due = list(session.scalars(
+                select(Report.id).where(Report.notify_after <= now, Report.id.not_in(done))))
+        for report_id in due:
+            try:
+                with self.database.transaction() as session:
+                    report = session.get(Report, report_id)
+                    if report is None:
+                        continue
+                    session.add(ReportNotice(report_id=report.id, kind="received", sent_at=now,
+                                             message_ref=None))
+                    session.flush()
+                    excluded = [] if report.exclusions is None else self.sealer.open_json(
+                        report.exclusions, f"{report.case_number}:exclusions")
+                    self.audit.record(
+                        session, actor=REPORTER, action="report.received",
+                        subject=_subject(report.case_number),
+                        details={"category": report.category, "named": report.named,
+                                 "lang": report.lang, "excluded": len(excluded)})
+                recorded += 1
+            except IntegrityError:
+                continue  # another instance recorded it first
+        return recorded
 
     # -- the reporter ------------------------------------------------------------------------
 
@@ -387,6 +420,7 @@ class Reports:
     def pending_notices(self) -> list[Notice]:
         """New reports whose random delay has passed, and deadlines due soon or overdue, that
         the desk channel has not yet been told about."""
+        self.record_receipts()
         now = self.clock()
         remind_before = timedelta(days=self.settings.remind_before_days)
         notices: list[Notice] = []

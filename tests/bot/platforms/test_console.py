@@ -185,7 +185,8 @@ def test_console_two_way_exchange(report_router):
 def test_console_anonymous_report_leaves_no_trace(tmp_path):
     """`compliance-bot run` as user zz-reporter-7731: nothing of that name is kept anywhere."""
     config = tmp_path / "config.yaml"
-    config.write_text("logging:\n  level: DEBUG\ndesk:\n  members: ['console:deskuser']\n",
+    config.write_text("logging:\n  level: DEBUG\ndesk:\n  members: ['console:deskuser']\n"
+                      "reports:\n  notice_delay_min_minutes: 0\n  notice_delay_max_minutes: 0\n",
                       encoding="utf-8")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "USER": "zz-reporter-7731",
            "LOGNAME": "zz-reporter-7731", "COMPLIANCE_BOT_CONFIG": str(config)}

@@ -24,7 +24,8 @@ DESK_A = User("slack", "U0DESKA")
 DESK_B = User("slack", "U0DESKB")
 OUTSIDER = User("slack", "U0OUTSIDER")
 DESK_CONFIG = "desk:\n  members: ['slack:U0DESKA', 'slack:U0DESKB']\n"
-REPORTS_CONFIG = "reports:\n  desk_channel: 'slack:C0DESK'\n  notice_delay_max_minutes: 0\n"
+REPORTS_CONFIG = ("reports:\n  desk_channel: 'slack:C0DESK'\n"
+                  "  notice_delay_min_minutes: 0\n  notice_delay_max_minutes: 0\n")
 START = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
 
 

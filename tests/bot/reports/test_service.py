@@ -32,7 +32,8 @@ def _keyring(*retired: Keyring) -> Keyring:
 
 
 def _reports(database, keyring: Keyring, clock: Clock | None = None, **settings) -> Reports:
-    defaults = {"desk_channel": "slack:C0DESK", "notice_delay_max_minutes": 0}
+    defaults = {"desk_channel": "slack:C0DESK", "notice_delay_min_minutes": 0,
+                "notice_delay_max_minutes": 0}
     return Reports(database, keyring, AuditTrail(keyring),
                    ReportsSettings(**{**defaults, **settings}), DESK, clock=clock or Clock())
 
@@ -178,12 +179,14 @@ def test_deadline_reminders_fire_as_the_clock_moves(database):
 
 def test_new_report_notice_waits_for_its_random_delay(database):
     clock = Clock()
-    reports = _reports(database, _keyring(), clock, notice_delay_max_minutes=60)
+    reports = _reports(database, _keyring(), clock, notice_delay_min_minutes=0,
+                       notice_delay_max_minutes=60)
     notifier = DeskNotifier(reports, {"slack": RecordingMessenger()}, "en")
     _submit(reports)
     [row] = _raw(database, "reports")
+    # received_at is kept to the hour, so the delay counts from up to an hour before.
     delay = _aware(row["notify_after"]) - _aware(row["received_at"])
-    assert timedelta(0) <= delay <= timedelta(minutes=60)
+    assert timedelta(0) <= delay <= timedelta(minutes=120)
     clock.now = _aware(row["notify_after"]) - timedelta(seconds=1)
     assert notifier.tick() == []
     clock.advance(seconds=1)
@@ -240,3 +243,43 @@ def test_unknown_case_is_refused_for_the_desk_too(database):
     assert reports.desk_open("slack:U0DESKA", "u_desk", "R-22222222") == Refused("unknown_case")
     assert reports.desk_open("slack:U0OUT", "u_out", "R-22222222") == Refused("not_desk_member")
     assert _actions(database) == ["report.open_refused"] * 2
+
+
+# -- unlinkable intake ----------------------------------------------------------------------------
+
+def test_a_reports_arrival_is_audited_only_after_its_random_delay_and_once(database):
+    """The intake writes no audit row; "report.received" follows 5-15 minutes later, so its
+    place and time in the trail say nothing about who used the bot just before."""
+    clock = Clock()
+    keyring = _keyring()
+    reports = _reports(database, keyring, clock, notice_delay_min_minutes=5,
+                       notice_delay_max_minutes=15)
+    other = _reports(database, keyring, clock, notice_delay_min_minutes=5,
+                     notice_delay_max_minutes=15)  # a second instance on the same database
+    submitted_at = clock.now
+    case_number, _ = _submit(reports)
+    assert "report.received" not in _actions(database)
+    [row] = _raw(database, "reports")
+    delay = _aware(row["notify_after"]) - submitted_at
+    assert timedelta(minutes=5) <= delay <= timedelta(minutes=15)
+    clock.now = _aware(row["notify_after"]) - timedelta(seconds=1)
+    assert reports.record_receipts() == 0 and "report.received" not in _actions(database)
+    clock.advance(seconds=1)
+    assert reports.record_receipts() + other.record_receipts() == 1
+    assert reports.record_receipts() == 0
+    assert _actions(database).count("report.received") == 1
+    with database.transaction() as session:
+        [event] = session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.action == "report.received")).all()
+    assert event.subject == f"report:{case_number}" and event.actor == "reporter"
+    assert json.loads(event.details) == {"category": "conduct_rules", "named": False,
+                                         "lang": "ja", "excluded": 0}
+
+
+def test_a_reports_stored_time_is_kept_to_the_hour(database):
+    clock = Clock()
+    clock.now = clock.now.replace(minute=37, second=12, microsecond=345)
+    reports = _reports(database, _keyring(), clock)
+    _submit(reports)
+    [row] = _raw(database, "reports")
+    assert _aware(row["received_at"]) == clock.now.replace(minute=0, second=0, microsecond=0)

@@ -25,7 +25,8 @@ DESK = {"aad": DESK_AAD, "user": "29:1DeskMember_abcdefghijklmnopqrstuvwxyz01234
 def report_core(database, make_settings) -> Iterator[Core]:
     core = build_core(make_settings(
         f"desk:\n  members: ['teams:{DESK_AAD}', 'slack:U0DESKB']\n"
-        f"reports:\n  desk_channel: 'teams:{CHANNEL}'\n  notice_delay_max_minutes: 0\n",
+        f"reports:\n  desk_channel: 'teams:{CHANNEL}'\n  notice_delay_min_minutes: 0\n"
+        "  notice_delay_max_minutes: 0\n",
         DATABASE_URL=database.url))
     try:
         yield core
