@@ -133,8 +133,14 @@ class ReportsSettings(_Strict):
     feedback_months: int = Field(default=3, ge=1)  # EU directive art. 9(1)(f)
     remind_before_days: int = Field(default=2, ge=0)
     retention_days: int = Field(default=1095, ge=1)  # content purged this long after closing
-    max_wrong_keys: int = Field(default=5, ge=1)  # then the case is locked for lockout_minutes,
-    lockout_minutes: int = Field(default=15, ge=1)  # doubling with each further lock-out
+    # Mailbox attempts one person may make per window, counted across instances; beyond it
+    # they get the same answer as a wrong key, after the same work. No case is ever locked: a
+    # stranger must not be able to shut a reporter out of their own mailbox.
+    key_checks_per_person: int = Field(default=10, ge=1)
+    key_check_window_minutes: int = Field(default=15, ge=1)
+    # Earlier versions locked a case after wrong keys; accepted so old files load, not used.
+    max_wrong_keys: int | None = None
+    lockout_minutes: int | None = None
     # Dates shown to the desk and to reporters, in hours from UTC (Japan: 9, no DST).
     utc_offset_hours: int = Field(default=9, ge=-12, le=14)
 

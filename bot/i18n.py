@@ -80,6 +80,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no suggestion with that number.",
     },
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
+    "form.saving": {
+        "ja": "保存しています…。この画面を閉じずにお待ちください。",
+        "en": "Saving… Please keep this window open.",
+    },
+    "form.saved": {"ja": "送信しました。", "en": "Sent."},
+    "form.not_saved": {
+        "ja": "保存できませんでした。何も記録されていません。もう一度お試しください。",
+        "en": "This could not be saved, and nothing was recorded. Please try again.",
+    },
     "form.already": {
         "ja": "このフォームはすでに送信されています。二重に記録されることはありません。",
         "en": "This form was already submitted. Nothing was recorded twice.",

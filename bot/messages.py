@@ -6,6 +6,7 @@ so it is written and tested once for every platform.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -124,6 +125,9 @@ class FormOutcome:
     errors: dict[str, str] = field(default_factory=dict)  # field name -> message
     reply: Reply | None = None  # shown in place of the form, never posted as a message
     followup: Reply | None = None  # posted to the user as an ordinary message, if any
+    # Called when the reply could not be shown (the platform refused the update): the flow
+    # takes back what it stored, so nothing is kept whose confirmation its user never saw.
+    undo: Callable[[], None] | None = None
 
 
 # -- replies ----------------------------------------------------------------------------------

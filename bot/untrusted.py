@@ -77,7 +77,21 @@ def parse_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if json_depth(text) > max_depth:
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
-    return json.loads(text)
+    data = json.loads(text)
+    # Only a \u escape can put a lone surrogate or a control character into a parsed string
+    # (raw ones are invalid JSON): clean every string then, keys included, so nothing read
+    # from the body can fail an encoder or reach storage later.
+    return _clean_tree(data) if "\\u" in text else data
+
+
+def _clean_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_tree(item) for item in value]
+    return value
 
 
 def is_ascii_header(value: str | None, pattern: str) -> bool:

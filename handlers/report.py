@@ -10,10 +10,7 @@ legal holds.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -70,34 +67,6 @@ def member_id(user: User) -> str:
     return f"{user.platform}:{user.id}"
 
 
-class GuessLimiter:
-    """Wrong receipts per submitter, in memory only and under a key that dies with the process:
-    one person trying many case numbers is slowed down, and nothing records who tried."""
-
-    def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
-        self.limit, self.window = limit, window
-        self._key = os.urandom(32)
-        self._failures: dict[str, list[datetime]] = {}
-
-    def _id(self, user: User) -> str:
-        return hmac.new(self._key, member_id(user).encode(), hashlib.sha256).hexdigest()
-
-    def _recent(self, user: User, now: datetime) -> list[datetime]:
-        ident = self._id(user)
-        recent = [at for at in self._failures.get(ident, []) if now - at < self.window]
-        if recent:
-            self._failures[ident] = recent
-        else:
-            self._failures.pop(ident, None)
-        return recent
-
-    def blocked(self, user: User, now: datetime) -> bool:
-        return len(self._recent(user, now)) >= self.limit
-
-    def failed(self, user: User, now: datetime) -> None:
-        self._failures[self._id(user)] = [*self._recent(user, now), now]
-
-
 class ReportFlow:
     def __init__(self, core: Core, clock: Clock | None = None) -> None:
         self.core = core
@@ -105,7 +74,6 @@ class ReportFlow:
         settings = core.settings.file
         self.reports = Reports(core.database, core.keyring, core.audit, settings.reports,
                                settings.desk.members, clock=lambda: self.clock())
-        self.guesses = GuessLimiter()
 
     def install(self, router: Router) -> None:
         router.add_command(self.report_command, "report", "通報", "相談")
@@ -258,7 +226,7 @@ class ReportFlow:
             title=t("report.receipt.title", lang),
             fields=[(t("report.receipt.case_number", lang), receipt.case_number),
                     (t("report.receipt.key", lang), receipt.secret_key)],
-        ))
+        ), undo=lambda: self.reports.withdraw(receipt.case_number))
 
     def _exclusions(self, raw: str, platform: str, lang: str) -> tuple[tuple[str, ...], str]:
         """Desk members named by platform:id, a bare id (the reporter's platform) or <@id>."""
@@ -299,16 +267,14 @@ class ReportFlow:
                 errors.setdefault(name, t("report.error.required", lang))
         if errors:
             return FormOutcome(errors=errors)
-        user, now = submission.user, self.clock()
-        # On both fields: either may be the wrong one, and saying which would tell a guesser.
-        refused = FormOutcome(errors={"case_number": t("case.not_opened", lang),
-                                      "key": t("case.check_both", lang)})
-        if self.guesses.blocked(user, now):
-            return refused
-        view = self.reports.open_as_reporter(values["case_number"], values["key"])
+        user = submission.user
+        view = self.reports.open_as_reporter(values["case_number"], values["key"],
+                                             member_id(user))
         if view is None:
-            self.guesses.failed(user, now)
-            return refused
+            # On both fields: either may be the wrong one, and saying which would tell a
+            # guesser. The same answer for a wrong key, an unknown case and too many tries.
+            return FormOutcome(errors={"case_number": t("case.not_opened", lang),
+                                       "key": t("case.check_both", lang)})
         token = self.reports.issue_pass(view.case_number, member_id(user))
         mailbox = self._mailbox(view, lang)
         opened = t("case.opened", lang, case=view.case_number)

@@ -74,3 +74,15 @@ class ReportNotice(Base):
     kind: Mapped[str] = mapped_column(String(32))  # "new", "acknowledge.due_soon", ...
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     message_ref: Mapped[str | None] = mapped_column(String(200))
+
+
+class KeyCheck(Base):
+    """Mailbox key checks per person and time window, shared by every instance: the limit on
+    scrypt work a person can make the bot do. `bucket` is a keyed hash of who and which window,
+    so no row names anyone, and rows are deleted once their window has passed."""
+
+    __tablename__ = "key_checks"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -8,10 +8,10 @@ stolen database does not let anyone read a mailbox, and checks use a constant-ti
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import secrets
+import threading
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols
 CASE_PREFIX = "R-"
@@ -50,7 +50,22 @@ def normalise_case_number(value: str) -> str | None:
     return CASE_PREFIX + text
 
 
+# Every key derivation, counted: the mailbox must do exactly one per attempt on every path
+# (right key, wrong key, unknown case, malformed number, over the limit), so that none of them
+# can be told apart by the work it costs.
+_counter_lock = threading.Lock()
+_derivations = 0
+
+
+def derivations() -> int:
+    """How many key derivations this process has done so far."""
+    return _derivations
+
+
 def _scrypt(key: str, salt: bytes, log_n: int, r: int, p: int) -> bytes:
+    global _derivations
+    with _counter_lock:
+        _derivations += 1
     return hashlib.scrypt(_canonical(key).encode(), salt=salt, n=2**log_n, r=r, p=p,
                           maxmem=_MAXMEM, dklen=32)
 
@@ -73,11 +88,14 @@ def check_key(key: str, stored: str) -> bool:
     return hmac.compare_digest(actual, base64.b64decode(digest))
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    return hash_key(new_secret_key())
+# A stored-key record nothing matches: random salt and digest, made without a derivation, so
+# that checking against it costs exactly what checking a wrong key costs.
+_NOTHING = (f"scrypt${SCRYPT_LOG_N}${SCRYPT_R}${SCRYPT_P}$"
+            f"{base64.b64encode(secrets.token_bytes(16)).decode()}$"
+            f"{base64.b64encode(secrets.token_bytes(32)).decode()}")
 
 
 def burn_time(key: str) -> None:
-    """For unknown case numbers: cost what checking a wrong key costs, and fail the same way."""
-    check_key(key, _dummy_hash())
+    """For an unknown or malformed case, or an attempt over the limit: one derivation, as a
+    wrong key costs, and the same failure."""
+    check_key(key, _NOTHING)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,14 +27,13 @@ from bot.keys import Keyring, derive
 from bot.reports import receipts
 from bot.reports.crypto import Sealer
 from bot.reports.deadlines import Clock, Deadline, aware, deadlines, utcnow
-from bot.reports.models import Report, ReportMessage, ReportNotice
+from bot.reports.models import KeyCheck, Report, ReportMessage, ReportNotice
 from bot.reports.texts import CATEGORIES
 from bot.untrusted import strict_int
 
 REPORTER = "reporter"  # the audit actor of everything a reporter does
 ANONYMOUS = "anonymous"  # the audit actor of a wrong key: whoever it was
 PASS_TTL = timedelta(minutes=30)
-MAX_LOCKOUT = timedelta(days=1)
 CONTENT_FIELDS = ("what", "when", "where", "who")
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -188,6 +187,24 @@ class Reports:
         # its event follows minutes later, on any instance, exactly once.
         return Receipt(case_number, key)
 
+    def withdraw(self, case_number: str) -> bool:
+        """Take back a report whose receipt could not be shown: "a receipt, or nothing".
+
+        Only before its arrival is audited (record_receipts, minutes later): until then the
+        report is in no trail, notice or list, so removing it leaves the state as if it had
+        never been sent, and there is nothing to audit. Later it stays (False)."""
+        with self.database.transaction() as session:
+            report = self._get(session, case_number, lock=True)
+            if report is None:
+                return False
+            announced = session.scalar(select(ReportNotice.id).where(
+                ReportNotice.report_id == report.id))
+            if announced is not None:
+                return False
+            session.execute(delete(ReportMessage).where(ReportMessage.report_id == report.id))
+            session.delete(report)
+        return True
+
     def record_receipts(self) -> int:
         """Audit the arrival of reports whose random delay has passed (see `submit`); each once,
         across instances (the "received" marker row is unique per report)."""
@@ -220,55 +237,63 @@ class Reports:
 
     # -- the reporter ------------------------------------------------------------------------
 
-    def open_as_reporter(self, case_number: str, key: str) -> CaseView | None:
-        """The case if the key fits; None for an unknown case, a wrong key or a locked case.
+    def open_as_reporter(self, case_number: str, key: str, who: str) -> CaseView | None:
+        """The case if the key fits; None for a wrong key, an unknown or malformed case number,
+        or a person over their limit (`who`: "platform:user_id", only hashed, never stored).
 
-        A case is locked after `max_wrong_keys` wrong keys, for `lockout_minutes` doubling with
-        each lock-out; while locked no key is even checked. Nothing records who tried.
+        The four refusals cannot be told apart: the same answer, and the same work, one key
+        derivation and the same two writes (the person's count, and an audit event), so their
+        timing tells nothing either. No case is locked, however many wrong keys it gets: only
+        the key holder decides when they read their case. Brute force stays infeasible by the
+        key's ~99 bits and the per-person limit on derivations, shared by every instance.
         """
         number = receipts.normalise_case_number(case_number)
-        now = self.clock()
-        exists = False
+        allowed = self._count_key_check(who)
+        found: int | None = None
+        stored = ""
         if number:
             with self.database.transaction() as session:
-                found = session.scalar(select(Report.id).where(Report.case_number == number))
-                exists = found is not None
-        if not exists:
-            receipts.burn_time(key)  # as long as a wrong key takes, and holding no lock
-            return None
-        # The key is checked under the case's row lock, so parallel guesses cannot slip past
-        # the count; the lock-out bounds that to `max_wrong_keys` checks per lock-out period.
+                row = session.execute(select(Report.id, Report.key_hash)
+                                      .where(Report.case_number == number)).first()
+            if row is not None:
+                found, stored = row
+        if allowed and found is not None and receipts.check_key(key, stored):
+            with self.database.transaction() as session:
+                report = self._get(session, number, lock=True)
+                if report is not None:
+                    self.audit.record(session, actor=REPORTER, action="report.read_by_reporter",
+                                      subject=_subject(report.case_number))
+                    return self._view(session, report)
+        if not (allowed and found is not None):
+            receipts.burn_time(key)
         with self.database.transaction() as session:
-            report = self._get(session, number, lock=True)
-            if report is None:
-                return None
-            if report.locked_until is not None and now < aware(report.locked_until):
-                return None
-            if not receipts.check_key(key, report.key_hash):
-                self._wrong_key(session, report, now)
-                return None
-            before = {"failed_attempts": report.failed_attempts, "lockouts": report.lockouts}
-            report.failed_attempts, report.lockouts, report.locked_until = 0, 0, None
-            self.audit.record(
-                session, actor=REPORTER, action="report.read_by_reporter",
-                subject=_subject(report.case_number),
-                before=before if any(before.values()) else None,
-                after={"failed_attempts": 0, "lockouts": 0} if any(before.values()) else None,
-            )
-            return self._view(session, report)
+            subject = _subject(number) if found is not None else "report:unknown"
+            self.audit.record(session, actor=ANONYMOUS, action="report.key_rejected",
+                              subject=subject)
+        return None
 
-    def _wrong_key(self, session: Session, report: Report, now: datetime) -> None:
-        report.failed_attempts += 1
-        details: dict[str, Any] = {"failed_attempts": report.failed_attempts}
-        if report.failed_attempts >= self.settings.max_wrong_keys:
-            report.lockouts += 1
-            report.failed_attempts = 0
-            minutes = self.settings.lockout_minutes * 2 ** min(report.lockouts - 1, 16)
-            report.locked_until = now + min(timedelta(minutes=minutes), MAX_LOCKOUT)
-            details = {**details, "locked_until": _iso(report.locked_until),
-                       "lockouts": report.lockouts}
-        self.audit.record(session, actor=ANONYMOUS, action="report.key_rejected",
-                          subject=_subject(report.case_number), details=details)
+    def _count_key_check(self, who: str) -> bool:
+        """Count one key check for `who` in the current window; False once over the limit.
+        Expired windows are deleted on the way."""
+        now = self.clock()
+        window = timedelta(minutes=self.settings.key_check_window_minutes)
+        start = datetime.fromtimestamp(
+            (now.timestamp() // window.total_seconds()) * window.total_seconds(), tz=now.tzinfo)
+        bucket = hmac.new(derive(self.keyring.current, "key-checks"),
+                          f"{who}\n{start.isoformat()}".encode(), hashlib.sha256).hexdigest()
+        for _ in range(2):  # a second try if another instance inserted the row meanwhile
+            try:
+                with self.database.transaction() as session:
+                    session.execute(delete(KeyCheck).where(KeyCheck.expires_at <= now))
+                    row = session.get(KeyCheck, bucket, with_for_update=True)
+                    if row is None:
+                        row = KeyCheck(bucket=bucket, count=0, expires_at=start + window)
+                        session.add(row)
+                    row.count += 1
+                    return row.count <= self.settings.key_checks_per_person
+            except IntegrityError:
+                continue
+        return False
 
     def issue_pass(self, case_number: str, binding: str) -> str:
         """A short-lived proof that `binding` (the user, never stored) just opened the case,

@@ -112,7 +112,9 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
 def fallback_text(reply: Reply) -> str:
     """The notification text and what screen readers read; Slack wants it beside blocks."""
     head = f"{reply.title}\n" if reply.title else ""
-    return _cut(head + reply.text, FALLBACK_LIMIT)
+    # Slack parses `text` as mrkdwn too: escaped like every block, or a user's "<!channel>"
+    # becomes a mass ping and "<https://evil|Reset your password>" a disguised link.
+    return _cut(escape(head + reply.text), FALLBACK_LIMIT)
 
 
 def message_args(reply: Reply) -> dict[str, Any]:

@@ -42,6 +42,17 @@ def printable(text: str) -> str:
     return CONTROL.sub("", text)
 
 
+_MARKDOWN = re.compile(r"\]\s*\(|\*\*|__|~~")
+
+
+def inert(text: str) -> str:
+    """Text a TextBlock shows as typed, not as markdown: a zero-width space goes inside each
+    link's "](" and each doubled emphasis mark, so "[Reset your password](https://evil)"
+    cannot become a disguised link. Done here, where every reply's text is rendered, so no
+    flow can forget it; the bot's own strings use no markdown in Teams."""
+    return _MARKDOWN.sub(lambda m: m.group()[0] + "\u200b" + m.group()[1:], text)
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -54,7 +65,8 @@ def text_blocks(text: str, limit: int = TEXT_LIMIT, **style: Any) -> list[dict[s
         if not line.strip():
             gap = True
             continue
-        block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True, **style}
+        block: dict[str, Any] = {"type": "TextBlock", "text": inert(line), "wrap": True,
+                                 **style}
         if blocks:
             block["spacing"] = "medium" if gap else "small"
         blocks.append(block)
@@ -108,12 +120,12 @@ def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
 def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if reply.title:
-        body.append({"type": "TextBlock", "text": _cut(reply.title, 300), "wrap": True,
+        body.append({"type": "TextBlock", "text": inert(_cut(reply.title, 300)), "wrap": True,
                      "size": "medium", "weight": "bolder"})
     body += text_blocks(reply.text)
     if reply.fields:
         body.append({"type": "FactSet", "facts": [
-            {"title": _cut(name, 200), "value": _cut(value, 2000)}
+            {"title": inert(_cut(name, 200)), "value": inert(_cut(value, 2000))}
             for name, value in reply.fields]})
     if reply.footnote:
         body += text_blocks(reply.footnote, size="small", isSubtle=True)

@@ -149,7 +149,8 @@ def test_console_form_prompts_each_field_and_shows_the_receipt(report_router):
     with report_router.core.database.transaction() as session:
         [report] = session.scalars(sa.select(Report))
     assert report.case_number == case_number and not report.named
-    assert report_router.reports.reports.open_as_reporter(case_number, key) is not None
+    reports = report_router.reports.reports
+    assert reports.open_as_reporter(case_number, key, "test:U0REPORTER") is not None
 
 
 def test_console_cancel_sends_nothing(report_router):
@@ -189,7 +190,7 @@ def test_console_anonymous_report_leaves_no_trace(tmp_path):
                       "reports:\n  notice_delay_min_minutes: 0\n  notice_delay_max_minutes: 0\n",
                       encoding="utf-8")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "USER": "zz-reporter-7731",
-           "LOGNAME": "zz-reporter-7731", "COMPLIANCE_BOT_CONFIG": str(config)}
+           "LOGNAME": "zz-reporter-7731", "COMPLIANCE_BOT_CONFIG": str(config), **CACHE_ENV}
     script = "/comply report\n2\n同僚のIDで託送システムに入っている人がいる\n\n\n\n\n\n/quit\n"
     proc = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input=script, env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
@@ -208,3 +209,19 @@ def test_console_anonymous_report_leaves_no_trace(tmp_path):
     assert "report received" in proc.stderr  # DEBUG logging was on
     for content in ("託送システム", key):
         assert content.encode() not in stored and content not in proc.stderr
+
+
+def test_generated_console_buttons_and_forms_answer_without_an_error(report_router, caplog):
+    """The console reaches the flows through the same router calls; forged values there."""
+    import logging
+    import random
+
+    from bot.messages import ActionEvent, FormSubmission
+    from tests.fuzz_inputs import ACTIONS, FORMS, value, values
+
+    rng = random.Random(1302)
+    user = User("console", "fuzzer")
+    for _ in range(150):
+        report_router.action(ActionEvent(user, rng.choice(ACTIONS), value(rng)))
+        report_router.submit(FormSubmission(user, rng.choice(FORMS), values(rng), value(rng)))
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

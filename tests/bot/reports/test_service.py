@@ -70,7 +70,7 @@ def test_report_table_holds_ciphertext_only(database):
     everything = repr(_raw(database, "reports") + _raw(database, "report_messages"))
     for plain in ("送配電", "営業一課", "山田花子", "U0NAMED", "詳細を教えて", key):
         assert plain not in everything
-    view = reports.open_as_reporter(case_number, key)
+    view = reports.open_as_reporter(case_number, key, "test:U0REPORTER")
     assert isinstance(view, CaseView) and view.content["what"] == TEXT
     assert view.messages[0].text == "詳細を教えてください"
 
@@ -82,7 +82,7 @@ def test_a_wrong_secret_key_cannot_read_reports(database):
     with pytest.raises(SealError, match="unknown key"):
         stranger.desk_open("slack:U0DESKA", "u_desk", case_number)
     with pytest.raises(SealError, match="unknown key"):
-        stranger.open_as_reporter(case_number, key)
+        stranger.open_as_reporter(case_number, key, "test:U0REPORTER")
 
 
 def test_ciphertext_moved_to_another_case_does_not_open(database):
@@ -111,7 +111,7 @@ def test_rekey_re_encrypts_under_the_new_key_and_old_receipts_still_open(databas
     assert all(token.startswith(f"v1:{new_id}:") for token in tokens)
 
     only_new = _reports(database, Keyring(rotated.current))  # the old key is gone for good
-    view = only_new.open_as_reporter(case_number, key)
+    view = only_new.open_as_reporter(case_number, key, "test:U0REPORTER")
     assert isinstance(view, CaseView) and view.content["what"] == TEXT
     assert view.messages[0].text == "質問です"
     assert _reports(database, rotated).rekey() == {"reports": 0, "messages": 0}
@@ -130,7 +130,8 @@ def test_rekey_command(database, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "re-encrypted 1 reports and 0 messages" in proc.stdout
-    view = _reports(database, Keyring(parse_key(new_key))).open_as_reporter(case_number, key)
+    rekeyed = _reports(database, Keyring(parse_key(new_key)))
+    view = rekeyed.open_as_reporter(case_number, key, "test:U0REPORTER")
     assert isinstance(view, CaseView)
 
 
@@ -230,7 +231,7 @@ def test_closed_cases_are_purged_after_retention_and_the_trail_keeps_that(databa
     [row] = _raw(database, "reports")
     assert row["content"] is None and row["exclusions"] is None and row["purged_at"]
     assert [m["body"] for m in _raw(database, "report_messages")] == [None]
-    view = reports.open_as_reporter(case_number, key)
+    view = reports.open_as_reporter(case_number, key, "test:U0REPORTER")
     assert view.purged_at is not None and view.content is None and view.status == "closed"
     with database.transaction() as session:
         [event] = session.scalars(sa.select(AuditEvent).where(

@@ -85,3 +85,51 @@ def test_mention_stripping_is_linear_and_still_strips():
 
     assert MENTION.sub("", "<@U0BOT|compliance> hi <@U2>") == " hi "
     assert MENTION.sub("", "<@U1|" * 16000) == "<@U1|" * 16000  # no mention, at once
+
+
+def test_a_users_markup_is_escaped_in_the_top_level_text_too():
+    from bot.messages import Reply
+    from bot.platforms.slack.blocks import message_args
+
+    hostile = "<!channel> <https://evil.example|Reset your password> <@U0ADMIN>"
+    args = message_args(Reply(hostile, "en", title="Q: " + hostile))
+
+    def mrkdwn(value):  # every text Slack parses for markup (plain_text shows as typed)
+        if isinstance(value, dict):
+            if value.get("type") == "mrkdwn":
+                yield value["text"]
+            for item in value.values():
+                yield from mrkdwn(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from mrkdwn(item)
+
+    parsed = [args["text"], *mrkdwn(args["blocks"])]
+    assert len(parsed) >= 2
+    for text in parsed:
+        assert "<!channel>" not in text and "<https://" not in text and "<@U0ADMIN>" not in text
+    assert "&lt;!channel&gt;" in args["text"]
+
+
+def test_generated_buttons_and_forms_never_fail_the_server(slack, caplog):
+    """Every action id, form id and state field the flows know, with forged values."""
+    import random
+
+    from tests.fuzz_inputs import ACTIONS, FORMS, value, values
+
+    rng = random.Random(1302)
+    for _ in range(120):
+        status, _ = slack.press(rng.choice(ACTIONS), value(rng))
+        assert status < 500
+        meta = json.dumps({"state": value(rng), "lang": rng.choice(["ja", "en", "xx"])})
+        status, _ = slack.interaction({
+            "type": "view_submission", "team": {"id": "T0TEST001"},
+            "user": {"id": "U0EMPLOYEE", "team_id": "T0TEST001"},
+            "view": {"id": f"V{rng.random()}", "hash": str(rng.random()),
+                     "callback_id": rng.choice(FORMS), "private_metadata": meta,
+                     "title": {"type": "plain_text", "text": "x"},
+                     "state": {"values": {name: {"value": {"type": "plain_text_input",
+                                                           "value": text}}
+                                          for name, text in values(rng).items()}}}})
+        assert status < 500
+    assert _errors(caplog) == []

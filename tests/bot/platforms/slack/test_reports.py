@@ -131,3 +131,57 @@ def test_a_form_sent_back_with_errors_can_be_sent_again_corrected(core, slack, s
     assert "R-" in json.dumps(fixed, ensure_ascii=False)
     with core.database.transaction() as session:
         assert session.query(Report).count() == 1
+
+
+# -- a receipt, or nothing, within Slack's 3 seconds --------------------------------------------
+
+def _slow_report_inserts(database, seconds: float) -> None:
+    """A trigger that makes every report INSERT take `seconds` (PostgreSQL's pg_sleep)."""
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE FUNCTION slow_down() RETURNS trigger AS $$ BEGIN "
+            f"PERFORM pg_sleep({seconds}); RETURN NEW; END $$ LANGUAGE plpgsql")
+        connection.exec_driver_sql("CREATE TRIGGER slow_reports BEFORE INSERT ON reports "
+                                   "FOR EACH ROW EXECUTE FUNCTION slow_down()")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_commit_slower_than_3_s_shows_saving_then_the_receipt(core, slack, slack_api,
+                                                                 database):
+    from bot.reports.models import Report
+
+    _slow_report_inserts(database, 3.5)
+    view = _open_intake(slack, slack_api)
+    started = time.monotonic()
+    answer = _submit(slack, view, {"category": "other", "what": "遅いコミット",
+                                   "anonymity": "anonymous"})
+    assert time.monotonic() - started < 3.0  # answered within Slack's 3 seconds
+    assert answer["response_action"] == "update" and "R-" not in json.dumps(answer)
+    [update] = slack_api.wait_for("views.update", timeout=15)
+    assert update.params["view_id"] == "V0MODAL"
+    shown = json.dumps(update.params["view"], ensure_ascii=False)
+    with core.database.transaction() as session:
+        [report] = session.query(Report).all()
+    assert report.case_number in shown
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_slow_report_whose_receipt_cannot_be_shown_is_taken_back(core, slack, slack_api,
+                                                                   database):
+    from bot.reports.models import Report
+    from tests.slack_api import Failure
+
+    _slow_report_inserts(database, 3.5)
+    slack_api.fail("views.update", Failure(200, "not_found"))  # the modal was closed
+    view = _open_intake(slack, slack_api)
+    _submit(slack, view, {"category": "other", "what": "遅いコミット", "anonymity": "anonymous"})
+    slack_api.wait_for("views.update", timeout=15)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with core.database.transaction() as session:
+            if session.query(Report).count() == 0:
+                break
+        time.sleep(0.1)
+    with core.database.transaction() as session:
+        assert session.query(Report).count() == 0  # no receipt was seen: nothing is kept
+    assert "report.received" not in audit_export(core)

@@ -72,3 +72,36 @@ def test_a_replayed_form_submission_is_answered_in_the_dialog_and_stored_once(
     assert again["task"]["type"] == "message" and "already submitted" in again["task"]["value"]
     with core.database.transaction() as session:
         assert session.query(Report).count() == 1
+
+
+def test_markdown_from_a_user_is_shown_as_typed_not_rendered():
+    from bot.messages import Reply
+    from bot.platforms.teams.cards import reply_card
+
+    hostile = "[Reset your password](https://evil.example/reset) **now** __please__"
+    card = reply_card(Reply(hostile, "en", title=hostile, fields=[("Question", hostile)]))
+    text = json.dumps(card, ensure_ascii=False)
+    assert "](" not in text and "**" not in text and "__" not in text
+    assert "Reset your password" in text and "https://evil.example/reset" in text
+
+
+def test_generated_card_actions_and_dialog_submissions_never_fail_the_server(teams, caplog):
+    import random
+
+    from tests.fuzz_inputs import ACTIONS, FORMS, value, values
+
+    rng = random.Random(1302)
+    for number in range(120):
+        activity = teams.activity(text=None, value={"action": rng.choice(ACTIONS),
+                                                    "value": value(rng)},
+                                  replyToId=f"17000000{number:05d}")
+        status, _ = teams.post(json.dumps(activity).encode())
+        assert status < 500
+        form = {"id": rng.choice(FORMS), "title": "x", "submit": "x", "lang": "ja",
+                "fields": [], "state": value(rng)}
+        data = {"__form": form, **values(rng)}
+        activity = teams.activity(type="invoke", name="task/submit", text=None,
+                                  value={"type": "task/submit", "data": data})
+        status, _ = teams.post(json.dumps(activity).encode())
+        assert status < 500
+    assert _errors(caplog) == []
