@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from bot.config import SlackEnv
 from bot.core import Core
+from bot.health import Readiness
 from bot.platforms.slack.app import build_app
 from bot.platforms.slack.http import SlackEndpoint
 from bot.server import HttpServer, Routes
@@ -187,6 +188,7 @@ class SlackHarness(SlackSender):
         self.app, self.ctx = build_app(self.router, self.slack)
         routes = Routes()
         routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET))
+        routes.add("/readyz", Readiness(core))
         self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
         super().__init__(api, self.server.port)
 

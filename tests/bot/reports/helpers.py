@@ -140,3 +140,33 @@ def audit_export(core: Core) -> str:
             chunk for fmt in ("csv", "jsonl")
             for chunk in format_rows(export_rows(session, None), fmt)
         )
+
+
+def assert_no_timing_link(core, pseudonym: str) -> None:
+    """The reporter's own audit rows (their pseudonym's) and the report's cannot be matched by
+    order or time: the report has no audit row yet, its arrival will be audited at least
+    `notice_delay_min_minutes` after the reporter's last row, and its stored time is on the
+    hour."""
+    from datetime import UTC, timedelta
+
+    import sqlalchemy as sa
+
+    from bot.models import AuditEvent
+    from bot.reports.models import Report
+
+    def aware(value):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    with core.database.transaction() as session:
+        own = list(session.scalars(sa.select(AuditEvent).where(AuditEvent.actor == pseudonym)))
+        [report] = session.scalars(sa.select(Report)).all()
+        about_it = list(session.scalars(sa.select(AuditEvent).where(
+            AuditEvent.subject == f"report:{report.case_number}")))
+        assert own, "the reporter did something under their pseudonym first"
+        assert about_it == []  # nothing in the trail yet: no neighbour in order
+        minimum = timedelta(minutes=core.settings.file.reports.notice_delay_min_minutes)
+        assert minimum >= timedelta(minutes=5)
+        assert aware(report.notify_after) - max(aware(e.ts) for e in own) >= minimum - \
+            timedelta(seconds=5)
+        received = aware(report.received_at)
+        assert (received.minute, received.second, received.microsecond) == (0, 0, 0)

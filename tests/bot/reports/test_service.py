@@ -284,3 +284,16 @@ def test_a_reports_stored_time_is_kept_to_the_hour(database):
     _submit(reports)
     [row] = _raw(database, "reports")
     assert _aware(row["received_at"]) == clock.now.replace(minute=0, second=0, microsecond=0)
+
+
+def test_the_per_person_limit_is_shared_by_instances_and_stores_no_identifier(database):
+    keyring = _keyring()
+    first = _reports(database, keyring, key_checks_per_person=4)
+    second = _reports(database, keyring, key_checks_per_person=4)  # another instance
+    case_number, key = _submit(first)
+    for service in (first, second, first, second):
+        assert service.open_as_reporter("R-23456789", key, "slack:U0PERSISTENT") is None
+    assert second.open_as_reporter(case_number, key, "slack:U0PERSISTENT") is None  # limited
+    assert first.open_as_reporter(case_number, key, "slack:U0SOMEONE") is not None
+    stored = json.dumps(_raw(database, "key_checks"), default=str)
+    assert "U0PERSISTENT" not in stored and "slack" not in stored

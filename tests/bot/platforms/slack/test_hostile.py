@@ -133,3 +133,15 @@ def test_generated_buttons_and_forms_never_fail_the_server(slack, caplog):
                                           for name, text in values(rng).items()}}}})
         assert status < 500
     assert _errors(caplog) == []
+    assert _ready(slack.port) == 200
+
+
+def _ready(port: int) -> int:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/readyz")
+        return connection.getresponse().status
+    finally:
+        connection.close()

@@ -185,3 +185,25 @@ def test_a_slow_report_whose_receipt_cannot_be_shown_is_taken_back(core, slack, 
     with core.database.transaction() as session:
         assert session.query(Report).count() == 0  # no receipt was seen: nothing is kept
     assert "report.received" not in audit_export(core)
+
+
+def test_the_report_is_not_linked_to_the_reporters_question_by_order_or_time(
+        database, make_settings, slack_api):
+    from bot.core import build_core
+    from tests.bot.reports.helpers import DESK_CONFIG, assert_no_timing_link
+    from tests.slack import SlackHarness
+
+    core = build_core(make_settings(DESK_CONFIG + "reports:\n  desk_channel: 'slack:C0DESK'\n",
+                                    DATABASE_URL=database.url))  # the default 5-15 min delay
+    harness = SlackHarness(core, slack_api)
+    try:
+        harness.mention("異動前のIDを使ってもいい？", user=WHISTLEBLOWER)  # audited as them
+        slack_api.wait_for("chat.postMessage")
+        answer = _submit(harness, _open_intake(harness, slack_api),
+                         {"category": "other", "what": "タイミングの確認",
+                          "anonymity": "anonymous"})
+        assert "R-" in json.dumps(answer, ensure_ascii=False)
+        assert_no_timing_link(core, core.keyring.pseudonym("slack", WHISTLEBLOWER))
+    finally:
+        harness.close()
+        core.database.dispose()

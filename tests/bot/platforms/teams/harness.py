@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.config import load_settings
 from bot.core import Core
+from bot.health import Readiness
 from bot.platforms.teams.http import PATH, build
 from bot.server import HttpServer, Routes
 from handlers.router import Router
@@ -41,6 +42,7 @@ class TeamsHarness:
                                         key_refresh_s=key_refresh_s)
         routes = Routes()
         routes.add(PATH, self.endpoint)
+        routes.add("/readyz", Readiness(core))
         self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
 
     def close(self) -> None:

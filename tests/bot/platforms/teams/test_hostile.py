@@ -105,3 +105,6 @@ def test_generated_card_actions_and_dialog_submissions_never_fail_the_server(tea
         status, _ = teams.post(json.dumps(activity).encode())
         assert status < 500
     assert _errors(caplog) == []
+    from tests.bot.platforms.slack.test_hostile import _ready
+
+    assert _ready(teams.server.port) == 200

@@ -107,3 +107,26 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(report_core, teams_api
             assert secret not in text, (secret, where)
     # ...while the desk member who wrote is accountable under their pseudonym.
     assert report_core.keyring.pseudonym("teams", DESK_AAD) in trail
+
+
+def test_the_report_is_not_linked_to_the_reporters_question_by_order_or_time(
+        database, make_settings, teams_api):
+    from tests.bot.reports.helpers import assert_no_timing_link
+
+    core = build_core(make_settings(  # the default 5-15 minute delay
+        f"desk:\n  members: ['teams:{DESK_AAD}']\nreports:\n  desk_channel: 'teams:{CHANNEL}'\n",
+        DATABASE_URL=database.url))
+    teams = TeamsHarness(core, teams_api)
+    try:
+        teams.dm("異動前のIDを使ってもいい？", **REPORTER)  # audited under their pseudonym
+        teams_api.wait_for(1)
+        form = _open(teams, teams_api, "report", REPORTER)
+        answer = _submit(teams, form, {"category": "other", "what": "タイミングの確認"},
+                         REPORTER)
+        assert "R-" in str(answer)
+        person = teams.activity(**REPORTER)
+        user_key = core.keyring.pseudonym("teams", person["from"]["aadObjectId"])
+        assert_no_timing_link(core, user_key)
+    finally:
+        teams.close()
+        core.database.dispose()
