@@ -25,7 +25,8 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +36,7 @@ from bot.events import EventLedger
 from bot.i18n import register, t
 from bot.messages import (
     ActionEvent,
+    FormOutcome,
     FormSubmission,
     IncomingMessage,
     MessageRef,
@@ -81,6 +83,20 @@ register({
 Body = dict[str, Any] | None  # an invoke's answer; None closes a dialog
 
 
+# Teams waits 15 s for an invoke's answer; the dialog's outcome must be known before then.
+SUBMIT_WITHIN_S = 12.0
+
+
+def _undo_when_done(work: Future[FormOutcome]) -> None:
+    """A receipt or nothing: an outcome no one was shown is taken back (see FormOutcome)."""
+    try:
+        outcome = work.result()
+    except Exception:
+        return  # nothing was stored
+    if outcome.undo is not None:
+        outcome.undo()
+
+
 class TeamsBot:
     def __init__(self, router: Router, env: TeamsEnv, connector: Connector,
                  book: ConversationBook, ledger: EventLedger, *, workers: int = 8) -> None:
@@ -92,9 +108,14 @@ class TeamsBot:
         self.messenger = TeamsMessenger(connector, book, "28:" + env.app_id)
         self.directory = TeamsDirectory(connector, book)  # for the reminder engine
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
+        # Dialog submissions run here, so their answer can time out (SUBMIT_WITHIN_S).
+        self.submissions = ThreadPoolExecutor(max_workers=workers,
+                                              thread_name_prefix="teams-submit")
+        self.submit_within_s = SUBMIT_WITHIN_S
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True)
+        self.submissions.shutdown(wait=True)
 
     def reminder_ports(self) -> tuple[TeamsMessenger, TeamsDirectory]:
         """A messenger and a directory for the reminder engine: the same chats and token over a
@@ -251,7 +272,16 @@ class TeamsBot:
             return task_continue(t("home.title", lang),
                                  result_card(Reply(t("form.unknown", lang), lang)))
         values = submitted_values(form, data)
-        outcome = self.router.submit(FormSubmission(activity.user, form.id, values, form.state))
+        work = self.submissions.submit(
+            self.router.submit, FormSubmission(activity.user, form.id, values, form.state))
+        try:
+            outcome = work.result(timeout=self.submit_within_s)
+        except FutureTimeout:
+            # Teams gives a dialog 15 s and has no way to update it later: say it was not
+            # saved, and take back whatever the submission still stores, when it does.
+            work.add_done_callback(_undo_when_done)
+            log.warning("teams dialog submission too slow; its outcome will be taken back")
+            return task_message(t("form.not_saved", lang))
         if outcome.errors:
             return task_continue(form.title, form_card(form, values=values,
                                                        errors=outcome.errors))

@@ -130,3 +130,32 @@ def test_the_report_is_not_linked_to_the_reporters_question_by_order_or_time(
     finally:
         teams.close()
         core.database.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_dialog_slower_than_teams_allows_gives_no_receipt_and_keeps_nothing(
+        report_core, teams_api, database):
+    import time
+
+    from bot.reports.models import Report
+    from tests.bot.platforms.slack.test_reports import _slow_report_inserts
+
+    _slow_report_inserts(database, 2.0)
+    teams = TeamsHarness(report_core, teams_api)
+    teams.bot.submit_within_s = 0.5  # Teams' 15 s, scaled down for the test
+    try:
+        form = _open(teams, teams_api, "report", REPORTER)
+        answer = _submit(teams, form, {"category": "other", "what": "遅いコミット"}, REPORTER)
+        assert answer["task"]["type"] == "message" and "R-" not in str(answer)
+        assert "not be saved" in answer["task"]["value"]
+        time.sleep(2.0)  # the slow insert commits, then is taken back
+        deadline = time.monotonic() + 10
+        while True:
+            with report_core.database.transaction() as session:
+                left = session.query(Report).count()
+            if left == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert left == 0
+    finally:
+        teams.close()
