@@ -118,6 +118,15 @@ class DeskSettings(EscalationSettings):
         return members
 
 
+def platform_channel(value: str | None) -> str | None:
+    """A "platform:channel_id" setting, e.g. slack:C0123ABCD, checked for both halves."""
+    if value is not None:
+        platform, _, channel = value.partition(":")
+        if not platform or not channel:
+            raise ValueError(f"expected platform:channel_id, e.g. slack:C0123 (got {value!r})")
+    return value
+
+
 class ReportsSettings(_Strict):
     """Anonymous reports: where the desk is told, the legal deadlines, guessing and retention."""
 
@@ -144,14 +153,8 @@ class ReportsSettings(_Strict):
     # Dates shown to the desk and to reporters, in hours from UTC (Japan: 9, no DST).
     utc_offset_hours: int = Field(default=9, ge=-12, le=14)
 
-    @field_validator("desk_channel")
-    @classmethod
-    def _platform_channel(cls, value: str | None) -> str | None:
-        if value is not None:
-            platform, _, channel = value.partition(":")
-            if not platform or not channel:
-                raise ValueError(f"expected platform:channel_id, e.g. slack:C0123 (got {value!r})")
-        return value
+    _platform_channel = field_validator("desk_channel")(classmethod(
+        lambda cls, value: platform_channel(value)))
 
 
 class ReminderSettings(_Strict):
@@ -185,14 +188,8 @@ class AuditSettings(_Strict):
     # Where checkpoints are appended (default DATA_DIR/audit-checkpoints.jsonl).
     checkpoint_file: Path | None = None
 
-    @field_validator("checkpoint_channel")
-    @classmethod
-    def _platform_channel(cls, value: str | None) -> str | None:
-        if value is not None:
-            platform, _, channel = value.partition(":")
-            if not platform or not channel:
-                raise ValueError(f"expected platform:channel_id, e.g. slack:C0123 (got {value!r})")
-        return value
+    _platform_channel = field_validator("checkpoint_channel")(classmethod(
+        lambda cls, value: platform_channel(value)))
 
 
 class FileSettings(_Strict):

@@ -131,6 +131,20 @@ def core(database: Database, make_settings) -> Iterator[Core]:  # type: ignore[n
 
 
 @pytest.fixture
+def suggesting_core(database: Database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped-def]
+    """A core whose thresholds make every question an abstention with suggestions, so that
+    path is tested whatever the calibrated model makes of one question."""
+    settings = make_settings(
+        "company:\n  desk: {ja: '#compliance-desk（行為規制相談窓口）', en: '#compliance-desk'}\n"
+        "search:\n  min_score: 0.999\n  suggest_floor: 0.01\n", DATABASE_URL=database.url)
+    built = build_core(settings)
+    try:
+        yield built
+    finally:
+        built.database.dispose()
+
+
+@pytest.fixture
 def slack_api() -> Iterator[FakeSlackAPI]:
     with FakeSlackAPI() as api:
         yield api

@@ -3,31 +3,18 @@ desk's, and a pick that answers in the chat and is stored as a pick."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 
-from bot.core import Core, build_core
+from bot.core import Core
 from bot.models import Question
 from handlers.ask import PICK
 from tests.bot.platforms.teams.harness import actions, texts
 
-# Thresholds that make every question an abstention with suggestions, so the path is tested
-# whatever the calibrated model makes of one question.
-STRICT = "search:\n  min_score: 0.999\n  suggest_floor: 0.01\n"
-
 
 @pytest.fixture
-def core(database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        "company:\n  desk: {ja: '#compliance-desk（行為規制相談窓口）', en: '#compliance-desk'}\n"
-        + STRICT, DATABASE_URL=database.url)
-    built = build_core(settings)
-    try:
-        yield built
-    finally:
-        built.database.dispose()
+def core(suggesting_core: Core) -> Core:
+    return suggesting_core
 
 
 def test_abstention_offers_near_entries_and_a_pick_answers(core, teams, teams_api):
