@@ -44,6 +44,8 @@ class Report(Base):
     content: Mapped[str | None] = mapped_column(Text)  # sealed JSON; NULL once purged
     exclusions: Mapped[str | None] = mapped_column(Text)  # sealed JSON list of platform:user_id
     # Wrong-key throttling, per case and without any trace of who guessed.
+    # Unused since cases are no longer locked (the per-person limit is KeyCheck); kept so the
+    # schema needs no migration that drops columns on a table holding evidence.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
