@@ -54,7 +54,7 @@ def test_mention_stripping_is_linear_and_still_strips():
     assert MENTION.sub("", '<at>Compliance Bot</at> hi <AT id="1">x</AT>') == " hi "
     from tests.bot.platforms.slack.test_hostile import _finishes
 
-    assert _finishes(lambda: MENTION.sub("", "<at>" * 8000)) == "<at>" * 8000
+    assert _finishes(lambda: MENTION.sub("", "<at>" * 16000)) == "<at>" * 16000
 
 
 def test_a_replayed_form_submission_is_answered_in_the_dialog_and_stored_once(
