@@ -66,13 +66,18 @@ def run(settings: Settings) -> int:
 def _start_background(router: Router) -> list:  # type: ignore[type-arg]
     """The desk's clocks: escalation SLAs and report deadlines, once platforms can post."""
     stoppers = [router.desk.start()]  # checks routing rules against the messengers first
+    stoppers.append(_start_report_clock(router)[0])
+    return stoppers
+
+
+def _start_report_clock(router: Router) -> tuple:  # type: ignore[type-arg]
+    """The report clock's thread: notices, deadlines, purges, and each report's delayed
+    arrival event. Returns its stopper and the notifier."""
     stop = threading.Event()
     notifier = router.reports.notifier(router.messengers)
-    thread = threading.Thread(target=notifier.run, args=(stop,), name="report-deadlines",
-                              daemon=True)
-    thread.start()
-    stoppers.append(stop.set)
-    return stoppers
+    threading.Thread(target=notifier.run, args=(stop,), name="report-deadlines",
+                     daemon=True).start()
+    return stop.set, notifier
 
 
 def _start_checkpoints(core: Core, router: Router) -> list:  # type: ignore[type-arg]
@@ -151,15 +156,12 @@ def run_console(settings: Settings) -> int:
     router = Router(core)
     # The report clock runs here too: it audits each report's arrival once its random delay
     # has passed (and purges expired cases), with or without a desk channel.
-    stop = threading.Event()
-    notifier = router.reports.notifier(router.messengers)
-    threading.Thread(target=notifier.run, args=(stop,), name="report-deadlines",
-                     daemon=True).start()
+    stop, notifier = _start_report_clock(router)
     chat = ConsoleChat(router, sys.stdin, sys.stdout, entries=len(base.entries),
                        lang=settings.file.default_language)
     try:
         chat.run()
     finally:
-        stop.set()
+        stop()
         notifier.reports.record_receipts()  # what came due while the chat was open
     return 0

