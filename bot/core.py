@@ -1,8 +1,12 @@
-"""The services every flow and adapter shares, built once from the settings."""
+"""The services every flow and adapter shares, built once from the settings.
+
+One idiom for dependencies: a feature (under `handlers/`) gets the whole `Core`; a service
+under `bot/` gets only what it uses, by name, so its tests build it without a Core.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import OperationalError
 
@@ -12,7 +16,8 @@ from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.kb.store import KnowledgeStore
 from bot.keys import Keyring, load_keyring
-from bot.messages import User
+from bot.messages import Messenger, User
+from bot.ports import PlatformPorts
 from bot.search.engine import Tuning
 from bot.search.semantic import default_cache_dir, load_embedder
 
@@ -66,6 +71,9 @@ class Core:
     keyring: Keyring
     audit: AuditTrail
     knowledge: KnowledgeStore
+    # Filled by the wiring from the platforms' ports before any feature is installed.
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    ports: dict[str, PlatformPorts] = field(default_factory=dict)
 
     def pseudonym(self, user: User) -> str:
         return self.keyring.pseudonym(user.platform, user.id)
@@ -74,7 +82,7 @@ class Core:
         return self.settings.file.company.placeholders(lang)
 
     def is_desk_member(self, user: User) -> bool:
-        return f"{user.platform}:{user.id}" in self.settings.file.desk.members
+        return user.key in self.settings.file.desk.members
 
     @property
     def max_question_chars(self) -> int:

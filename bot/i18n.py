@@ -2,58 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "answer.source": {"ja": "出典: {source}", "en": "Source: {source}"},
-    "answer.suggestions": {"ja": "こちらの質問でしたか？", "en": "Did you mean:"},
-    "answer.helpful": {"ja": "この回答は役に立ちましたか？", "en": "Did this answer help?"},
-    "answer.yes": {"ja": "👍 役に立った", "en": "👍 Helpful"},
-    "answer.no": {"ja": "👎 役に立たなかった", "en": "👎 Not helpful"},
-    "answer.abstain": {
-        "ja": "ご質問にお答えできる内容がナレッジベースに見つかりませんでした。"
-        "推測でお答えすることは控えます。{desk} にご相談ください。",
-        "en": "I could not find an answer to that in the knowledge base, and I would rather "
-        "not guess. Please ask {desk}.",
-    },
-    "answer.abstain_title": {"ja": "お答えできません", "en": "I don't know"},
-    "answer.maybe_title": {"ja": "もしかして、こちらのご質問ですか？",
-                           "en": "Did you mean one of these?"},
-    "answer.maybe": {
-        "ja": "ぴったり合う回答は見つかりませんでしたが、近い質問があります。"
-        "当てはまるものを選ぶか、{desk} にご相談ください。",
-        "en": "I found no answer that fits exactly, but these questions come close. "
-        "Pick the one you meant, or ask {desk}.",
-    },
-    "ask.empty": {
-        "ja": "質問を入力してください。例:「異動前のIDを使ってもいいですか？」",
-        "en": "Please type a question, e.g. \"May I still use my old ID after a transfer?\"",
-    },
-    "ask.too_long": {
-        "ja": "質問が長すぎます（{limit}文字まで）。要点を短くしてもう一度お送りください。",
-        "en": "That question is too long (at most {limit} characters). Please shorten it.",
-    },
-    "feedback.thanks_up": {
-        "ja": "ありがとうございます。フィードバックを記録しました。",
-        "en": "Thank you, your feedback is recorded.",
-    },
-    "feedback.thanks_down": {
-        "ja": "ありがとうございます。担当者が回答を見直します。"
-        "お急ぎの場合は {desk} にご相談ください。",
-        "en": "Thank you. The curators will review this answer. "
-        "If it is urgent, please ask {desk}.",
-    },
     "action.invalid": {
         "ja": "このボタンは無効です。もう一度質問してください。",
         "en": "That button is no longer valid. Please ask again.",
     },
-    "action.unknown_question": {
-        "ja": "元の質問が見つかりませんでした。もう一度質問してください。",
-        "en": "I could not find the original question. Please ask again.",
+    "help.title": {"ja": "使い方", "en": "How to use"},
+    "help.intro": {"ja": "コンプライアンスボットの使い方:", "en": "How to use the compliance bot:"},
+    "help.help": {"ja": "この説明", "en": "this help"},
+    "help.question_word": {"ja": "質問", "en": "question"},
+    "action.unknown": {
+        "ja": "このボタンは現在使えません。もう一度お試しください。",
+        "en": "That button is not available any more. Please try again.",
     },
-    "action.unknown_entry": {
-        "ja": "その回答は現在のナレッジベースにありません。もう一度質問してください。",
-        "en": "That answer is no longer in the knowledge base. Please ask again.",
+    "form.unknown": {
+        "ja": "このフォームは現在使えません。もう一度開き直してください。",
+        "en": "That form is not available any more. Please open it again.",
+    },
+    "home.title": {"ja": "コンプライアンスボット", "en": "Compliance bot"},
+    "home.intro": {
+        "ja": "行為規制（情報の取扱い、ID・パスワード、端末、執務室の区分など）について"
+        "質問できます。"
+        "匿名での相談・通報もここから行えます。",
+        "en": "Ask about the conduct rules (information handling, IDs and passwords, "
+        "terminals, office separation and more), or report anonymously.",
     },
     "console.banner": {
         "ja": "compliance-bot コンソール（ナレッジベース: {entries}件）。質問を入力してください。"
@@ -79,7 +54,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "その番号の候補はありません。",
         "en": "There is no suggestion with that number.",
     },
+    "console.form.how": {
+        "ja": "項目ごとに入力して Enter。任意の項目は空のまま Enter で省略、/cancel で中止。",
+        "en": "Answer each item and press Enter. Empty skips an optional item; /cancel aborts.",
+    },
+    "console.form.optional": {"ja": "（任意）", "en": " (optional)"},
+    "console.form.default": {"ja": "空のままなら: {value}", "en": "empty means: {value}"},
+    "console.form.required": {"ja": "この項目は必須です。", "en": "This item is required."},
+    "console.form.choose": {
+        "ja": "番号で選んでください（1〜{count}）。", "en": "Please pick a number (1-{count})."},
+    "console.form.too_long": {
+        "ja": "{limit}文字以内で入力してください。", "en": "At most {limit} characters, please."},
+    "console.form.cancelled": {"ja": "中止しました。何も送信していません。",
+                               "en": "Cancelled; nothing was sent."},
+    "slack.apology": {
+        "ja": "申し訳ありません。Slack との通信で問題が起きたため、お返事できませんでした。"
+        "少し待ってからもう一度お試しください。",
+        "en": "Sorry, something went wrong talking to Slack and I could not answer. "
+        "Please try again in a moment.",
+    },
+    "teams.apology": {
+        "ja": "申し訳ありません。問題が起きたため、お返事できませんでした。"
+        "少し待ってからもう一度お試しください。",
+        "en": "Sorry, something went wrong and I could not answer. "
+        "Please try again in a moment.",
+    },
+    "teams.open_form": {"ja": "フォームを開く", "en": "Open the form"},
+    "teams.done": {"ja": "完了しました。", "en": "Done."},
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
+    "form.close": {"ja": "閉じる", "en": "Close"},
+    "console.choices": {"ja": "こちらの質問でしたか？", "en": "Did you mean:"},
+    "console.rating": {"ja": "この回答は役に立ちましたか？", "en": "Did this answer help?"},
     "form.saving": {
         "ja": "保存しています…。この画面を閉じずにお待ちください。",
         "en": "Saving… Please keep this window open.",
@@ -102,14 +107,37 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def register(messages: dict[str, dict[str, str]]) -> None:
-    """Each flow keeps its own strings beside it and adds them here when imported."""
-    for key, texts in messages.items():
-        if key in MESSAGES and MESSAGES[key] != texts:
-            raise ValueError(f"message key registered twice: {key}")
-        if set(texts) != {"ja", "en"}:
-            raise ValueError(f"message {key} needs exactly ja and en")
-        MESSAGES[key] = texts
+class Catalogue:
+    """Every string the bot can show, by key, in both languages.
+
+    The core's strings are above; each feature adds its own catalogue through the registry
+    when it is installed (`Registry.strings`), never on import.
+    """
+
+    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
+        self.messages = messages
+
+    def add(self, messages: Mapping[str, Mapping[str, str]]) -> None:
+        for key, texts in messages.items():
+            if set(texts) != {"ja", "en"}:
+                raise ValueError(f"message {key} needs exactly ja and en")
+            if key in self.messages and self.messages[key] != texts:
+                raise ValueError(f"message key registered twice: {key}")
+            self.messages[key] = dict(texts)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.messages
+
+    def keys(self) -> list[str]:
+        return list(self.messages)
+
+
+CATALOGUE = Catalogue(MESSAGES)
+
+
+def register(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Strings of core modules; features use `Registry.strings` instead."""
+    CATALOGUE.add(messages)
 
 
 def t(key: str, lang: str, **values: Any) -> str:

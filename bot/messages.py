@@ -24,6 +24,10 @@ class User:
     def __post_init__(self) -> None:
         _clean_fields(self, "id", "name")
 
+    @property
+    def key(self) -> str:
+        return member_key(self.platform, self.id)
+
 
 @dataclass(frozen=True)
 class IncomingMessage:
@@ -38,10 +42,36 @@ class IncomingMessage:
 
 @dataclass(frozen=True)
 class Button:
+    """A button on a reply. Its press comes back as an `ActionEvent` with `action` and `value`.
+
+    The rule every action handler follows: **a press may run twice** (Teams retries an invoke
+    it got no answer to, Slack users double-click, two instances may both see a redelivery),
+    so an action is idempotent: a second identical press changes nothing that the first did
+    not, and answers as the first did or says it is already done. `tests/handlers/
+    test_idempotent.py` presses every registered action twice to hold every feature to it.
+
+    `opens_form`: the press answers with a form, so Teams opens its dialog from the button
+    itself (one click) and Slack opens a modal with the press's trigger. `group` keeps buttons
+    that belong together in one row: "choices" are alternatives the user picks one of
+    (numbered in the console), "rating" is a positive then a negative answer (+ / - in the
+    console); other buttons share the default group.
+    """
+
     label: str
     action: str  # e.g. "ask.feedback"; adapters route the press back to the flow by it
     value: str
     style: str | None = None  # "primary" or "danger", where the platform has them
+    opens_form: bool = False
+    group: str = ""
+
+
+CHOICES = "choices"
+RATING = "rating"
+
+
+def member_key(platform: str, user_id: str) -> str:
+    """How configuration names a person: `slack:U0123`, `teams:<AAD object id>`."""
+    return f"{platform}:{user_id}"
 
 
 @dataclass(frozen=True)

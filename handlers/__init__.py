@@ -1,1 +1,13 @@
-"""The chat flows, written once against bot.messages and rendered by each platform adapter."""
+"""The features, each a package with one `install(registry, core)`.
+
+To add a feature, write its package and add it here; nothing else changes. The order is the
+order of the help's lines and the home screen's buttons.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from handlers import ask, escalations, reminders, reports
+
+FEATURES: tuple[ModuleType, ...] = (ask, reports, escalations, reminders)

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from bot.core import Core
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
-from handlers.router import Router
+from bot.wiring import Bot, assemble
 
 
 class TestChat:
     __test__ = False
 
     def __init__(self, core: Core, user: User | None = None) -> None:
-        self.router = Router(core)
+        self.bot: Bot = assemble(core)
         self.user = user or User("test", "U0001", "Hanako Test")
         self.replies: list[Reply] = []
 
     def push(self, text: str, user: User | None = None) -> Reply:
-        reply = self.router.message(IncomingMessage(user or self.user, text))
+        reply = self.bot.dispatcher.message(IncomingMessage(user or self.user, text))
         self.replies.append(reply)
         return reply
 
     def press(self, button: Button, user: User | None = None) -> Reply:
-        reply = self.router.action(ActionEvent(user or self.user, button.action, button.value))
+        reply = self.bot.dispatcher.action(ActionEvent(user or self.user, button.action,
+                                                       button.value))
         assert reply is not None
         self.replies.append(reply)
         return reply

@@ -20,13 +20,14 @@ from bot.escalations.views import (
 )
 from bot.reminders.delivery import ACK_ACTION
 from bot.reports.desk import OPEN
-from handlers.ask import FEEDBACK, PICK
-from handlers.report import ANSWER as CASE_ANSWER
-from handlers.report import CHECK, DESK, INTAKE
-from handlers.router import ASK_FORM
+from handlers.ask.ids import FEEDBACK, PICK
+from handlers.ask.ids import FORM as ASK_FORM
+from handlers.ask.ids import OPEN as ASK_OPEN
+from handlers.reports.ids import ANSWER as CASE_ANSWER
+from handlers.reports.ids import CHECK, CHECK_OPEN, DESK, INTAKE, NEW
 
 ACTIONS = (PICK, FEEDBACK, ESCALATE, ANSWER, CLAIM, REPLY, REASSIGN, RESOLVE, REOPEN,
-           ACK_ACTION, OPEN, "home.ask", "home.report", "home.case", "nope.nothing", "")
+           ACK_ACTION, OPEN, ASK_OPEN, NEW, CHECK_OPEN, "home.ask", "nope.nothing", "")
 FORMS = (ASK_FORM, INTAKE, CHECK, CASE_ANSWER, DESK, ESCALATE_FORM, ANSWER_FORM, REPLY_FORM,
          REASSIGN_FORM, "nope.form")
 FIELDS = ("question", "category", "what", "when", "where", "who", "anonymity", "exclude",

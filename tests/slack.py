@@ -21,8 +21,9 @@ from bot.core import Core
 from bot.health import Readiness
 from bot.platforms.slack.app import build_app
 from bot.platforms.slack.http import SlackEndpoint
+from bot.platforms.slack.ports import ports_for
 from bot.server import HttpServer, Routes
-from handlers.router import Router
+from bot.wiring import Bot, assemble
 from tests.slack_api import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlackAPI
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -180,12 +181,13 @@ class SlackSender:
 class SlackHarness(SlackSender):
     """The real Bolt app behind the real HTTP server, in this process, on a free port."""
 
-    def __init__(self, core: Core, api: FakeSlackAPI, router: Router | None = None) -> None:
+    def __init__(self, core: Core, api: FakeSlackAPI) -> None:
         self.core = core
-        self.router = router or Router(core)
         self.slack = SlackEnv(bot_token=BOT_TOKEN, app_token=None,
                               signing_secret=SIGNING_SECRET, api_url=api.url)
-        self.app, self.ctx = build_app(self.router, self.slack)
+        # As the wiring builds it: the platform's ports, then the features, then the adapter.
+        self.bot: Bot = assemble(core, {"slack": ports_for(self.slack)})
+        self.app, self.ctx = build_app(self.bot.dispatcher, core, self.slack)
         routes = Routes()
         routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET))
         routes.add("/readyz", Readiness(core))

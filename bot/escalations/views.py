@@ -227,7 +227,7 @@ class Views:
             title=t("esc.dm.title", lang, id=escalation.id),
             fields=[(t("esc.field.owner", lang), name)],
             buttons=[Button(t("esc.button.answer", lang), ANSWER, str(escalation.id),
-                            style="primary")],
+                            style="primary", opens_form=True)],
             footnote=t("esc.dm.hint", lang),
         )
 
@@ -285,8 +285,9 @@ class Views:
             buttons = [Button(t("esc.button.reopen", lang), REOPEN, value)]
         else:
             buttons = [
-                Button(t("esc.button.reply", lang), REPLY, value, style="primary"),
-                Button(t("esc.button.reassign", lang), REASSIGN, value),
+                Button(t("esc.button.reply", lang), REPLY, value, style="primary",
+                       opens_form=True),
+                Button(t("esc.button.reassign", lang), REASSIGN, value, opens_form=True),
                 Button(t("esc.button.resolve", lang), RESOLVE, value),
             ]
             if escalation.status == OPEN:

@@ -1,7 +1,9 @@
 """The console chat: the embedded default when no platform has credentials.
 
-It drives the same flows as Slack and Teams through the neutral messages, so trying the bot
-in a terminal shows exactly what employees will get.
+It drives the same flows as Slack and Teams through the dispatcher and the neutral messages,
+so trying the bot in a terminal shows exactly what employees will get. Commands are typed as
+`/report`, `/case` … (or `/comply report`); a reply's "choices" are picked by number, its
+"rating" with + and -, and any other button by `/press N`.
 """
 
 from __future__ import annotations
@@ -9,38 +11,29 @@ from __future__ import annotations
 import getpass
 from typing import TextIO
 
-from bot.i18n import register, t
+from bot.dispatch import Dispatcher
+from bot.i18n import t
 from bot.messages import (
+    CHOICES,
+    RATING,
     ActionEvent,
+    Address,
     Button,
     Form,
     FormField,
     FormSubmission,
     IncomingMessage,
+    MessageRef,
     Reply,
     User,
 )
+from bot.ports import PlatformPorts
 from bot.untrusted import strict_int
-from handlers.ask import FEEDBACK, PICK
-from handlers.router import Router
+
+COMMAND_SYNTAX = "/{word}"  # how a console user types a command word
 
 CANCEL = ("/cancel", "/キャンセル", "/quit", "/exit", "/終了")  # in a form, leaving = cancel
 
-register({
-    "console.form.how": {
-        "ja": "項目ごとに入力して Enter。任意の項目は空のまま Enter で省略、/cancel で中止。",
-        "en": "Answer each item and press Enter. Empty skips an optional item; /cancel aborts.",
-    },
-    "console.form.optional": {"ja": "（任意）", "en": " (optional)"},
-    "console.form.default": {"ja": "空のままなら: {value}", "en": "empty means: {value}"},
-    "console.form.required": {"ja": "この項目は必須です。", "en": "This item is required."},
-    "console.form.choose": {
-        "ja": "番号で選んでください（1〜{count}）。", "en": "Please pick a number (1-{count})."},
-    "console.form.too_long": {
-        "ja": "{limit}文字以内で入力してください。", "en": "At most {limit} characters, please."},
-    "console.form.cancelled": {"ja": "中止しました。何も送信していません。",
-                               "en": "Cancelled; nothing was sent."},
-})
 
 
 def render(reply: Reply) -> str:
@@ -52,19 +45,41 @@ def render(reply: Reply) -> str:
         lines.append(f"  {name}: {value}")
     if reply.footnote:
         lines.append(f"  ({reply.footnote})")
-    picks = [b for b in reply.buttons if b.action == PICK]
-    if picks:
-        lines.append(t("answer.suggestions", reply.lang))
-        lines.extend(f"  [{number}] {button.label}" for number, button in enumerate(picks, 1))
-    if any(b.action == FEEDBACK for b in reply.buttons):
-        lines.append(f"{t('answer.helpful', reply.lang)} (+ / -)")
+    choices = [b for b in reply.buttons if b.group == CHOICES]
+    if choices:
+        lines.append(t("console.choices", reply.lang))
+        lines.extend(f"  [{number}] {button.label}" for number, button in enumerate(choices, 1))
+    others = [b for b in reply.buttons if b.group not in (CHOICES, RATING)]
+    lines.extend(f"  [/press {number}] {button.label}"
+                 for number, button in enumerate(others, 1))
+    if any(b.group == RATING for b in reply.buttons):
+        lines.append(f"{t('console.rating', reply.lang)} (+ / -)")
     return "\n".join(lines)
 
 
+class ConsoleMessenger:
+    """What the flows post first (a desk's reply, a reminder) is printed as it arrives."""
+
+    platform = "console"
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+        self._posted = 0
+
+    def post(self, to: Address, reply: Reply) -> MessageRef:
+        self._posted += 1
+        self.stdout.write(render(reply) + "\n\n")
+        self.stdout.flush()
+        return MessageRef("console", to.id, str(self._posted))
+
+    def update(self, ref: MessageRef, reply: Reply) -> None:
+        self.stdout.write(render(reply) + "\n\n")
+
+
 class ConsoleChat:
-    def __init__(self, router: Router, stdin: TextIO, stdout: TextIO, *, entries: int,
+    def __init__(self, dispatcher: Dispatcher, stdin: TextIO, stdout: TextIO, *, entries: int,
                  lang: str = "ja", user: User | None = None) -> None:
-        self.router = router
+        self.dispatcher = dispatcher
         self.stdin = stdin
         self.stdout = stdout
         self.entries = entries
@@ -107,7 +122,7 @@ class ConsoleChat:
                     self.say(t("console.form.cancelled", lang))
                     return
                 values[field.name] = value
-            outcome = self.router.submit(FormSubmission(self.user, form.id, values, form.state))
+            outcome = self.dispatcher.submit(FormSubmission(self.user, form.id, values, form.state))
             if not outcome.errors:
                 break
             labels = {field.name: field.label for field in form.fields}
@@ -178,33 +193,41 @@ class ConsoleChat:
 
     def handle(self, text: str) -> None:
         if text in ("/help", "/ヘルプ", "?"):
-            self.say(t("console.help", self.lang))
+            help_reply = self.dispatcher.help(self.user, self.lang)
+            self.say(render(help_reply) + "\n" + t("console.help", self.lang))
         elif text in ("+", "-"):
-            self._press(FEEDBACK, "up" if text == "+" else "down")
+            self._rate(0 if text == "+" else 1)
         elif strict_int(text, 0, 9) is not None:
-            self._pick(int(text))
-        elif text.startswith("/comply"):
-            self.show(self.router.command(IncomingMessage(self.user, text[len("/comply"):])))
+            self._press(CHOICES, int(text))
+        elif text.startswith("/press "):
+            self._press("", strict_int(text[len("/press "):].strip(), 1, 99) or 0)
+        elif text.startswith("/"):
+            # "/report" and "/comply report" alike; an unknown word is a question, as in Slack
+            command = text[1:].removeprefix("comply").strip() if text.startswith("/comply") \
+                else text[1:]
+            self.show(self.dispatcher.command(IncomingMessage(self.user, command)))
         else:
-            self.show(self.router.message(IncomingMessage(self.user, text)))
+            self.show(self.dispatcher.message(IncomingMessage(self.user, text)))
 
-    def _press(self, action: str, suffix: str) -> None:
-        for button in self._buttons:
-            if button.action == action and button.value.endswith(":" + suffix):
-                self._act(ActionEvent(self.user, action, button.value))
-                return
-        self.say(t("console.nothing_to_rate", self.lang))
+    def _rate(self, index: int) -> None:
+        rating = [b for b in self._buttons if b.group == RATING]
+        if len(rating) <= index:
+            self.say(t("console.nothing_to_rate", self.lang))
+            return
+        self._act(rating[index])
 
-    def _pick(self, number: int) -> None:
-        picks = [b for b in self._buttons if b.action == PICK]
-        if not 1 <= number <= len(picks):
+    def _press(self, group: str, number: int) -> None:
+        if group == CHOICES:
+            buttons = [b for b in self._buttons if b.group == CHOICES]
+        else:
+            buttons = [b for b in self._buttons if b.group not in (CHOICES, RATING)]
+        if not 1 <= number <= len(buttons):
             self.say(t("console.no_such_choice", self.lang))
             return
-        button = picks[number - 1]
-        self._act(ActionEvent(self.user, PICK, button.value))
+        self._act(buttons[number - 1])
 
-    def _act(self, event: ActionEvent) -> None:
-        reply = self.router.action(event)
+    def _act(self, button: Button) -> None:
+        reply = self.dispatcher.action(ActionEvent(self.user, button.action, button.value))
         if reply is not None:
             self.show(reply)
 
@@ -218,3 +241,15 @@ def _choose(field: FormField, typed: str) -> str | None:
         if typed in (choice.value, choice.label):
             return choice.value
     return None
+
+
+class NoDirectory:
+    """The console has one person and no audiences: a reminder reaches nobody here."""
+
+    def members(self, audience: object) -> list[str]:
+        return []
+
+
+def ports(stdout: TextIO) -> PlatformPorts:
+    messenger = ConsoleMessenger(stdout)
+    return PlatformPorts("console", messenger, messenger, NoDirectory())

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.db import Database
     from bot.reminders.definitions import Reminder
-    from bot.reminders.service import OccurrenceStatus
+    from bot.reminders.service import OccurrenceStatus, ReminderService
 
 CSV_FIELDS = ("reminder_id", "occurrence", "recipients", "sent", "pending", "failed",
               "acknowledged", "not_acknowledged", "overdue")
@@ -90,7 +90,8 @@ def _list(reminders: list[Reminder], out: TextIO) -> int:
     return 0
 
 
-def _service(settings: Settings, database: Database, reminders: list[Reminder]):  # type: ignore[no-untyped-def]
+def _service(settings: Settings, database: Database, reminders: list[Reminder]
+             ) -> ReminderService:
     from bot.audit import AuditTrail
     from bot.keys import load_keyring
     from bot.reminders.service import ReminderService
@@ -152,12 +153,10 @@ def _send(args: argparse.Namespace, settings: Settings, database: Database,
     if reminder.is_interval:
         raise ConfigError(f"reminders: {reminder.id} runs per person every "
                           f"{reminder.schedule.every_days} days; it cannot be sent at once")
-    directories: dict[str, Any] = {}
-    if settings.slack is not None:
-        from bot.platforms.slack.directory import SlackDirectory
-        from bot.platforms.slack.messenger import web_client
+    from bot.wiring import platform_ports
 
-        directories["slack"] = SlackDirectory(web_client(settings.slack))
+    # Every platform with credentials, through the same factory `run` uses.
+    directories = {name: port.directory for name, port in platform_ports(settings).items()}
     planner = Planner(database, AuditTrail(load_keyring(settings)), [reminder], directories,
                       directory_refresh_s=settings.file.reminders.directory_refresh_s)
     from bot.reminders.planner import RosterError

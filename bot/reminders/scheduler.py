@@ -13,19 +13,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import ConfigError
 from bot.core import Core
 from bot.messages import Messenger
+from bot.registry import Job
 from bot.reminders.definitions import Reminder, load_reminders
 from bot.reminders.delivery import Pacer, Sender, SendResult
 from bot.reminders.lease import Lease
 from bot.reminders.planner import Planner, PlanResult
 from bot.reminders.ports import Clock, Directory, PostedLookup, system_clock
+from bot.scheduler import JobScheduler
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ class ReminderScheduler:
             workers=settings.workers, post_timeout_s=settings.post_timeout_s,
             max_attempts=settings.max_attempts, clock=clock,
         )
-        self._scheduler: BackgroundScheduler | None = None
+        self._runner: JobScheduler | None = None
         self._planning = threading.Lock()
         self._sending = threading.Lock()
 
@@ -91,56 +89,42 @@ class ReminderScheduler:
         """Both sweeps once, in order: what a tick of the scheduler does."""
         return self.plan_sweep(), self.send_sweep()
 
-    # -- APScheduler -------------------------------------------------------------------------
+    # -- running -----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        scheduler = BackgroundScheduler(timezone=UTC)
-        now = datetime.now(UTC)
-        for name, job, seconds in (
-            ("reminders.plan", self._safely(self.plan_sweep), self.settings.plan_interval_s),
-            ("reminders.send", self._safely(self.send_sweep), self.settings.send_interval_s),
-        ):
-            # Two instances allowed: the overlapping tick returns at once instead of APScheduler
-            # logging a "maximum number of running instances" warning every few seconds.
-            scheduler.add_job(job, IntervalTrigger(seconds=seconds, timezone=UTC), id=name,
-                              name=name, max_instances=2, coalesce=True, next_run_time=now)
-        scheduler.start()
-        self._scheduler = scheduler
-        log.info("reminders: %d definitions, sweeps every %ss (plan) and %ss (send), "
-                 "holder %s", len(self.reminders), self.settings.plan_interval_s,
-                 self.settings.send_interval_s, self.lease.holder)
+    def jobs(self) -> list[Job]:
+        """The two sweeps, for the one scheduler (`bot.scheduler`); started at once."""
+        return [Job("reminders.plan", self.plan_sweep, self.settings.plan_interval_s, True),
+                Job("reminders.send", self.send_sweep, self.settings.send_interval_s, True)]
 
-    def stop(self) -> None:
-        """Let posts in flight finish, then hand the lease over at once."""
+    def close(self) -> None:
+        """After the sweeps stopped: let posts in flight finish, hand the lease over at once."""
         self.sender.stop()
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
-            self._scheduler = None
         self.lease.release()
 
+    def start(self) -> None:
+        """Run the sweeps on a scheduler of their own (tests and benchmarks; the bot runs them
+        with every other job through the registry)."""
+        self._runner = JobScheduler(self.jobs()).start()
+        log.info("reminders: %d definitions, holder %s", len(self.reminders), self.lease.holder)
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
+        self.close()
+
     @property
-    def jobs(self) -> list[str]:
-        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
-
-    @staticmethod
-    def _safely(sweep: Callable[[], object]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                sweep()
-            except Exception:  # the next tick tries again; a crash would stop the job for good
-                log.exception("reminder sweep failed")
-        return run
+    def running_jobs(self) -> list[str]:
+        return self._runner.jobs if self._runner else []
 
 
-def start_reminders(core: Core, messengers: Mapping[str, Messenger], *,
-                    directories: Mapping[str, Directory] | None = None,
-                    lookups: Mapping[str, PostedLookup] | None = None,
-                    ) -> ReminderScheduler | None:
-    """Start the sweeps when reminders are configured; the platform adapter calls this."""
+def reminder_scheduler(core: Core, messengers: Mapping[str, Messenger], *,
+                       directories: Mapping[str, Directory] | None = None,
+                       lookups: Mapping[str, PostedLookup] | None = None,
+                       ) -> ReminderScheduler | None:
+    """The sweeps when reminders are configured and enabled, not yet started."""
     reminders = load_reminders(core.settings.file.reminders.path)
     if not any(reminder.enabled for reminder in reminders):
         return None
-    scheduler = ReminderScheduler(core, reminders, messengers, directories=directories,
-                                  lookups=lookups)
-    scheduler.start()
-    return scheduler
+    return ReminderScheduler(core, reminders, messengers, directories=directories,
+                             lookups=lookups)

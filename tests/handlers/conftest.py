@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 
 from bot.core import Core, build_core
-from handlers.router import Router
 from tests.handlers.messenger import DESK_CONFIG, Clock, DeskHarness, RecordingMessenger, jst
 
 
@@ -22,4 +21,4 @@ def desk_core(database, make_settings) -> Iterator[Core]:  # type: ignore[no-unt
 
 @pytest.fixture
 def desk(desk_core: Core) -> DeskHarness:
-    return DeskHarness(Router(desk_core), RecordingMessenger(), Clock(jst(2026, 11, 24, 10, 0)))
+    return DeskHarness(desk_core, RecordingMessenger(), Clock(jst(2026, 11, 24, 10, 0)))

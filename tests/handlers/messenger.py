@@ -1,6 +1,6 @@
 """A test double of the platform side only: a Messenger that records what flows post.
 
-Everything behind the Router (flows, storage, audit) is the real code; this stands in for a
+Everything behind the dispatcher (flows, storage, audit) is the real code; this stands in for a
 chat platform's Web API, with a fixed list of channels the bot is in, so tests can read what
 a channel, a thread or a user's DM shows, and make the platform fail on purpose.
 """
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.core import Core
 from bot.messages import (
     ActionEvent,
     Address,
@@ -24,8 +25,8 @@ from bot.messages import (
     Reply,
     User,
 )
-from handlers.desk import DeskFlow, install
-from handlers.router import Router
+from bot.wiring import Bot, assemble
+from handlers.escalations.desk import DeskFlow
 
 PLATFORM = "test"
 DESK_CHANNEL, NETWORK_CHANNEL, URGENT_CHANNEL, LEAD_CHANNEL = (
@@ -139,26 +140,25 @@ def jst(*args: int) -> datetime:
 
 
 class DeskHarness:
-    """Drives the Router as an adapter does: messages, commands, button presses, forms."""
+    """Drives the dispatcher as an adapter does: messages, commands, button presses, forms."""
 
-    def __init__(self, router: Router, messenger: RecordingMessenger, clock: Clock) -> None:
-        self.router = router
+    def __init__(self, core: Core, messenger: RecordingMessenger, clock: Clock) -> None:
+        core.messengers[messenger.platform] = messenger
+        self.bot: Bot = assemble(core, options={"escalations": {"clock": clock}})
         self.messenger = messenger
         self.clock = clock
-        router.messengers[messenger.platform] = messenger
-        self.desk: DeskFlow = install(router, clock=clock)
-        router.desk = self.desk
+        self.desk: DeskFlow = self.bot.feature("escalations")
 
     def say(self, text: str, user: User = EMPLOYEE, *, channel: str | None = None,
             thread: str | None = None) -> Reply:
-        return self.router.message(IncomingMessage(user, text, channel, thread))
+        return self.bot.dispatcher.message(IncomingMessage(user, text, channel, thread))
 
     def command(self, text: str, user: User = EMPLOYEE) -> Reply:
-        return self.router.command(IncomingMessage(user, text))
+        return self.bot.dispatcher.command(IncomingMessage(user, text))
 
     def press(self, button: Button, user: User, message: MessageRef | None = None,
               ) -> Reply | None:
-        return self.router.action(ActionEvent(user, button.action, button.value,
+        return self.bot.dispatcher.action(ActionEvent(user, button.action, button.value,
                                               message=message))
 
     def submit(self, reply: Reply, user: User, **values: str) -> FormOutcome:
@@ -167,7 +167,7 @@ class DeskHarness:
         form = reply.form
         filled = {f.name: f.initial or "" for f in form.fields}
         filled.update(values)
-        return self.router.submit(FormSubmission(user, form.id, filled, form.state))
+        return self.bot.dispatcher.submit(FormSubmission(user, form.id, filled, form.state))
 
 
 def button(reply: Reply, action: str) -> Button:

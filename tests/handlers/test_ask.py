@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from bot.audit import verify
 from bot.messages import User
 from bot.models import AuditEvent, Feedback, Question
-from handlers.ask import FEEDBACK, PICK
+from handlers.ask.ids import FEEDBACK, PICK
 from tests.chat import TestChat
 
 

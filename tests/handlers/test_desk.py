@@ -67,7 +67,7 @@ def _events(core: Core, number: int) -> list[AuditEvent]:
 
 
 def test_end_to_end_from_an_unanswered_question_to_a_resolved_escalation(desk):
-    core, messenger, clock = desk.router.core, desk.messenger, desk.clock
+    core, messenger, clock = desk.bot.core, desk.messenger, desk.clock
     # 1. The bot cannot answer; the employee asks the desk from the abstention.
     abstention = desk.say(UNANSWERABLE)
     assert abstention.title == "お答えできません"
@@ -138,7 +138,7 @@ def test_end_to_end_from_an_unanswered_question_to_a_resolved_escalation(desk):
 
 
 def test_a_non_member_pressing_claim_is_refused_audited_and_changes_nothing(desk):
-    core = desk.router.core
+    core = desk.bot.core
     card = _escalate(desk)
     number = int(card.reply.buttons[0].value)
     before = _escalation(core, number)
@@ -155,14 +155,15 @@ def test_a_non_member_pressing_claim_is_refused_audited_and_changes_nothing(desk
 
 
 def test_every_desk_entry_point_refuses_outsiders(desk):
-    core = desk.router.core
+    core = desk.bot.core
     card = _escalate(desk)
     number = card.reply.buttons[0].value
     for action in (REPLY, REASSIGN, RESOLVE, REOPEN):
         reply = desk.press(Button("x", action, number), OUTSIDER)
         assert reply.ephemeral and reply.form is None, action
     # A forged form submission does not get through either.
-    forged = desk.router.submit(FormSubmission(OUTSIDER, REPLY_FORM, {"text": "hi"}, number))
+    forged = desk.bot.dispatcher.submit(
+        FormSubmission(OUTSIDER, REPLY_FORM, {"text": "hi"}, number))
     assert forged.reply is not None and forged.reply.ephemeral
     assert desk.messenger.dms(EMPLOYEE) == []
     refused = [json.loads(e.details)["action"] for e in _events(core, int(number))
@@ -172,7 +173,7 @@ def test_every_desk_entry_point_refuses_outsiders(desk):
 
 
 def test_reassign_to_another_member_and_not_to_anyone_else(desk):
-    core = desk.router.core
+    core = desk.bot.core
     card = _escalate(desk)
     desk.press(button(card.reply, CLAIM), SATO, card.ref)
     form = desk.press(button(desk.messenger.shown(card.ref), REASSIGN), SATO, card.ref)
@@ -192,7 +193,7 @@ def test_reassign_to_another_member_and_not_to_anyone_else(desk):
 
 
 def test_resolve_reopen_and_what_is_refused_on_the_way(desk):
-    core = desk.router.core
+    core = desk.bot.core
     card = _escalate(desk)
     value = card.reply.buttons[0].value
     # Resolving an unclaimed escalation makes the resolver its owner.
@@ -214,7 +215,7 @@ def test_resolve_reopen_and_what_is_refused_on_the_way(desk):
 
 
 def test_a_reply_that_cannot_be_delivered_is_not_recorded(desk):
-    core = desk.router.core
+    core = desk.bot.core
     card = _escalate(desk)
     form = desk.press(button(card.reply, REPLY), SATO, card.ref)
     desk.messenger.failing = True
@@ -234,12 +235,12 @@ def test_later_replies_continue_the_dm_thread(desk):
         desk.submit(form, SATO, text=text)
     first, second = desk.messenger.dms(EMPLOYEE)
     assert first.to.thread is None and second.to.thread == first.ref.id
-    stored = _escalation(desk.router.core, int(card.reply.buttons[0].value))
+    stored = _escalation(desk.bot.core, int(card.reply.buttons[0].value))
     assert (stored.dm_channel, stored.dm_thread) == (first.ref.channel, first.ref.id)
 
 
 def test_sla_breach_is_reposted_to_the_lead_once(desk):
-    core, messenger, clock = desk.router.core, desk.messenger, desk.clock
+    core, messenger, clock = desk.bot.core, desk.messenger, desk.clock
     card = _escalate(desk, urgency="high")  # Tue 10:00: respond by 12:00, resolve by Wed 10:00
     assert card.to.id == URGENT_CHANNEL
     number = int(card.reply.buttons[0].value)
@@ -272,7 +273,7 @@ def test_sla_clocks_skip_nights_weekends_and_holidays(desk):
     desk.clock.now = jst(2026, 11, 20, 16, 0)  # Friday 16:00; Monday 11/23 is a holiday
     card = _escalate(desk)
     number = int(card.reply.buttons[0].value)
-    stored = _escalation(desk.router.core, number)
+    stored = _escalation(desk.bot.core, number)
     # 1 business day = 8 hours: Fri 16-17, then Tue 9-16.
     assert dict(card.reply.fields)["初回回答"] == "11/24 16:00まで"
     assert stored.first_response_due.replace(tzinfo=None) == jst(2026, 11, 24, 16, 0).replace(
@@ -305,20 +306,20 @@ def test_startup_fails_on_a_rule_naming_a_channel_the_bot_cannot_post_to(desk):
 
 
 def test_startup_fails_on_a_platform_the_bot_does_not_run_on(desk):
-    desk.router.messengers.clear()
-    desk.router.messengers["slack"] = RecordingMessenger("slack")
+    desk.bot.messengers.clear()
+    desk.bot.messengers["slack"] = RecordingMessenger("slack")
     with pytest.raises(ConfigError, match=r"^desk\.routes\[0\]\.channel: the bot does not run"):
         desk.desk.check()
 
 
 def test_the_console_has_no_messenger_and_escalations_wait_for_one(desk):
-    desk.router.messengers.clear()
+    desk.bot.messengers.clear()
     desk.desk.check()  # nothing to post with: only the rules are checked
     card_count = len(desk.messenger.posts)
     answer = desk.say(UNANSWERABLE)
     desk.submit(desk.press(button(answer, ESCALATE), EMPLOYEE), EMPLOYEE)
     assert len(desk.messenger.posts) == card_count
-    desk.router.messengers["test"] = desk.messenger
+    desk.bot.messengers["test"] = desk.messenger
     assert len(desk.desk.sweep().published) == 1
     assert isinstance(desk.messenger.posts[-1].ref, MessageRef)
 
@@ -366,7 +367,7 @@ def test_end_to_end_on_the_loopback_slack_api(database, make_settings, slack_api
     slack_api.channels.add("C0LEAD001")
     slack = SlackHarness(core, slack_api)
     try:
-        slack.router.desk.check()  # conversations.info on every configured channel
+        slack.bot.feature("escalations").check()  # conversations.info on every configured channel
         # The bot cannot answer a DM; the employee asks the desk from the abstention.
         slack.dm(UNANSWERABLE, user="U0EMPLOYEE", channel="D0EMPLOYEE")
         [answer] = slack_api.wait_for("chat.postMessage")

@@ -12,8 +12,8 @@ from bot.escalations.models import Escalation, EscalationMessage
 from bot.escalations.views import ANSWER, CLAIM, ESCALATE, REPLY
 from bot.messages import IncomingMessage
 from bot.models import AuditEvent, Question
-from handlers.ask import FEEDBACK
-from handlers.router import Router
+from bot.wiring import assemble
+from handlers.ask.ids import FEEDBACK
 from tests.chat import TestChat
 from tests.handlers.messenger import (
     DESK_CHANNEL,
@@ -40,7 +40,7 @@ def _escalate(desk: DeskHarness, text: str = UNANSWERABLE, **values: str) -> Esc
     assert form is not None
     outcome = desk.submit(form, EMPLOYEE, **values)
     assert not outcome.errors, outcome.errors
-    return _rows(desk.router.core, Escalation)[-1]
+    return _rows(desk.bot.core, Escalation)[-1]
 
 
 def test_answers_and_abstentions_offer_the_desk_only_when_it_is_configured(desk, core):
@@ -55,7 +55,7 @@ def test_answers_and_abstentions_offer_the_desk_only_when_it_is_configured(desk,
     # Without desk.default_channel there is nowhere to send it, so no button.
     plain = TestChat(core).push(UNANSWERABLE)
     assert not any(b.action == ESCALATE for b in plain.buttons)
-    refusal = Router(core).command(IncomingMessage(EMPLOYEE, "desk 食堂のメニュー"))
+    refusal = assemble(core).dispatcher.command(IncomingMessage(EMPLOYEE, "desk 食堂のメニュー"))
     assert "設定されていません" in refusal.text and refusal.form is None
 
 
@@ -73,7 +73,7 @@ def test_the_button_opens_a_named_form_prefilled_with_the_question(desk):
     assert "至急 2時間" in form.fields[2].hint
     # Named, and says where anonymous reports go.
     assert "お名前付き" in form.intro and "/comply report" in form.intro
-    [question] = _rows(desk.router.core, Question)
+    [question] = _rows(desk.bot.core, Question)
     assert form.state == str(question.id)
 
 
@@ -93,7 +93,7 @@ def test_comply_desk_opens_the_form_with_the_rest_of_the_command(desk):
 
 
 def test_submission_creates_a_named_escalation_with_the_bots_attempt(desk, caplog):
-    core = desk.router.core
+    core = desk.bot.core
     with caplog.at_level(logging.DEBUG):
         answer = desk.say("IDを他社の人に貸してもいい？")
         form = desk.press(button(answer, ESCALATE), EMPLOYEE)
@@ -157,7 +157,7 @@ def test_form_errors_keep_the_form_open_and_store_nothing(desk):
     assert set(outcome.errors) == {"question", "urgency"}
     too_long = desk.submit(form, EMPLOYEE, question="a" * 2001)
     assert "2000" in too_long.errors["question"]
-    assert _rows(desk.router.core, Escalation) == []
+    assert _rows(desk.bot.core, Escalation) == []
 
 
 def test_a_failed_post_is_kept_and_posted_by_the_sweep(desk):
@@ -186,7 +186,7 @@ def test_the_requester_answers_the_desk_into_the_triage_thread(desk):
     ack = desk.say("2階です", channel=dm.ref.channel, thread=dm.ref.id)
     assert ack.ephemeral and f"#{escalation.id}" in ack.text
     assert desk.messenger.thread(card.ref)[-1].text.endswith("2階です")
-    messages = _rows(desk.router.core, EscalationMessage)
+    messages = _rows(desk.bot.core, EscalationMessage)
     assert [(m.role, m.text) for m in messages] == [
         ("desk", "どの建物の食堂ですか？"), ("requester", "本社ビルです"), ("requester", "2階です")]
     # A thread that is not an escalation's is an ordinary question.
@@ -201,9 +201,9 @@ def test_only_the_requester_may_answer(desk):
     [dm] = desk.messenger.dms(EMPLOYEE)
     refused = desk.press(button(dm.reply, ANSWER), OUTSIDER)
     assert refused.ephemeral and refused.form is None
-    event = _rows(desk.router.core, AuditEvent)[-1]
+    event = _rows(desk.bot.core, AuditEvent)[-1]
     assert event.action == "escalation.refused"
-    assert event.actor == desk.router.core.pseudonym(OUTSIDER)
+    assert event.actor == desk.bot.core.pseudonym(OUTSIDER)
     # The outsider's message in someone else's thread is not taken as the requester's answer.
     desk.say("なりすまし", OUTSIDER, channel=dm.ref.channel, thread=dm.ref.id)
     assert all("なりすまし" not in r.text for r in desk.messenger.thread(card.ref))
@@ -214,6 +214,6 @@ def test_nul_characters_are_dropped_not_stored(desk):
     form = desk.command("desk")
     assert not desk.submit(form, EMPLOYEE, question="社員食堂\x00のメニュー",
                            context="\x00").errors
-    [escalation] = _rows(desk.router.core, Escalation)
+    [escalation] = _rows(desk.bot.core, Escalation)
     assert (escalation.question, escalation.context) == ("社員食堂のメニュー", "")
     assert desk.say("x", channel="D-1", thread="1\x00").title  # an ordinary question again

@@ -92,23 +92,23 @@ def test_someone_elses_or_a_tampered_button_is_refused(rcore):
 def test_comply_reminders_lists_what_is_pending_until_acknowledged(rcore):
     messenger = deliver(rcore, "conduct-rule-training", "password-change")
     chat = TestChat(rcore, HANAKO)
-    english = chat.router.command(IncomingMessage(HANAKO, "reminders"))
+    english = chat.bot.dispatcher.command(IncomingMessage(HANAKO, "reminders"))
     assert english.lang == "en" and english.title == "Reminders waiting for you"
     assert [name for name, _ in english.fields] == ["Conduct-rule training"]
-    listed = chat.router.command(IncomingMessage(HANAKO, "リマインダー"))
+    listed = chat.bot.dispatcher.command(IncomingMessage(HANAKO, "リマインダー"))
     assert listed.lang == "ja" and listed.ephemeral
     [(name, since)] = listed.fields
     assert name == "行為規制研修の受講のお願い" and since.startswith("2027-02-01")
     [button] = listed.buttons
     assert button.value == button_of(messenger, HANAKO.id).value
     chat.press(button)
-    done = chat.router.command(IncomingMessage(HANAKO, "リマインダー"))
+    done = chat.bot.dispatcher.command(IncomingMessage(HANAKO, "リマインダー"))
     assert done.fields == [] and "ありません" in done.text
     # Taro has not acknowledged: still pending for him, and on his home tab.
-    [section] = [home(TARO, "ja") for home in chat.router.home_sections
+    [section] = [home(TARO, "ja") for home in chat.bot.registry.home_sections
                  if home.__qualname__.startswith("ReminderFlow")]
     assert section is not None and len(section.buttons) == 1
-    [mine] = [home(HANAKO, "ja") for home in chat.router.home_sections
+    [mine] = [home(HANAKO, "ja") for home in chat.bot.registry.home_sections
               if home.__qualname__.startswith("ReminderFlow")]
     assert mine is None
 
@@ -119,8 +119,8 @@ def test_a_channel_broadcast_is_acknowledged_by_each_reader(rcore):
     assert "記録しました" in TestChat(rcore, HANAKO).press(button).text
     assert "記録しました" in TestChat(rcore, TARO).press(button).text
     assert "記録済み" in TestChat(rcore, TARO).press(button).text
-    router = TestChat(rcore).router
-    [status] = router.reminders.service.status("access-log-review")
+    bot = TestChat(rcore).bot
+    [status] = bot.feature("reminders").service.status("access-log-review")
     assert (status.recipients, status.sent, status.acknowledged) == (1, 1, 2)
 
 

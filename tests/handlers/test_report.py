@@ -1,4 +1,4 @@
-"""The report flows as reporters and the desk meet them: commands, forms, buttons, the Router."""
+"""The report flows as reporters and the desk meet them: commands, forms, buttons, dispatched."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.i18n import t
 from bot.messages import FormSubmission, User
 from bot.models import AuditEvent
 from bot.reports.models import KeyCheck, Report, ReportMessage
-from handlers.report import ANSWER, CHECK, DESK, INTAKE
+from handlers.reports.ids import ANSWER, CHECK, DESK, INTAKE
 from tests.bot.reports.helpers import (
     DESK_A,
     DESK_B,
@@ -92,7 +92,7 @@ def test_receipt_is_shown_once_in_the_form_reply_and_never_posted(core):
     case_number, key = fields["Case number"], fields["Secret key"]
     assert case_number.startswith("R-") and len(key) == 24
     messenger = RecordingMessenger()
-    assert len(chat.router.reports.notifier({"slack": messenger}).tick()) == 1
+    assert len(chat.bot.feature("reports").notifier({"slack": messenger}).tick()) == 1
     posted = repr(messenger.posts)
     assert case_number in posted and key not in posted and "ID貸与" not in posted
     [report] = _reports(core)
@@ -106,7 +106,7 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(core, caplog):
     with caplog.at_level(logging.DEBUG):
         case_number, key = chat.report(what="販売部門の端末で託送の顧客情報を見た",
                                        who="営業二課", exclude="U0DESKB")
-        chat.router.reports.notifier({"slack": messenger}).tick()
+        chat.bot.feature("reports").notifier({"slack": messenger}).tick()
         desk = chat.desk_form(case_number, DESK_A)
         chat.submit(desk, {"message": "いつ頃のことですか？"}, DESK_A)
         mailbox = chat.check(case_number, key).reply.form
@@ -221,10 +221,10 @@ def test_wrong_key_and_unknown_case_get_the_same_answer(core):
 def test_wrong_keys_never_open_the_case_nor_lock_out_its_reporter(core):
     chat = ReportChat(core)
     case_number, key = chat.report()
-    router = chat.router
+    bot = chat.bot
     guessers = [User("slack", f"U0GUESS{i}") for i in range(40)]  # so no one is limited alone
     for attempt in range(200):  # each costs a real scrypt derivation, about 0.1 s
-        outcome = router.submit(FormSubmission(
+        outcome = bot.dispatcher.submit(FormSubmission(
             guessers[attempt % len(guessers)], CHECK,
             {"case_number": case_number, "key": f"{attempt:04d}-AAAA-BBBB-CCCC-DDDD"}, "en"))
         assert outcome.reply is None and "did not open" in outcome.errors["case_number"]

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from bot.config import ConfigError, SlackEnv
+from bot.config import ConfigError, Settings, SlackEnv
+from bot.core import Core
+from bot.dispatch import Dispatcher
 from bot.events import EventLedger
+from bot.health import Readiness
 from bot.platforms.slack.context import SlackContext
 from bot.platforms.slack.directory import DIRECTORY_SCOPES
 from bot.platforms.slack.listeners import register
-from bot.platforms.slack.messenger import SlackMessenger, api_error, web_client
-from handlers.router import Router
+from bot.platforms.slack.messenger import api_error, web_client
+from bot.server import Routes
 
 # Bolt and slack_sdk log request and response bodies at DEBUG, and those carry user ids and,
 # in modals, report text and receipts: they never log below INFO, whatever the level set.
 QUIET_LOGGERS = ("slack_bolt", "slack_sdk")
+log = logging.getLogger("bot.platforms.slack")
 
 
 # The bot token scopes the code needs, as deploy/slack/manifest.yaml requests them: the chat
@@ -35,7 +40,7 @@ def quiet_slack_libraries() -> None:
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
 
 
-def build_app(router: Router, slack: SlackEnv) -> tuple[App, SlackContext]:
+def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App, SlackContext]:
     """auth.test runs here: a revoked or mistyped token stops start-up with one line."""
     quiet_slack_libraries()
     client = web_client(slack)
@@ -68,8 +73,31 @@ def build_app(router: Router, slack: SlackEnv) -> tuple[App, SlackContext]:
         logging.getLogger("bot.platforms.slack").warning(
             "slack request not handled: %s", type(error).__name__)
 
-    messenger = SlackMessenger(client)
-    ctx = SlackContext(router, client, messenger, EventLedger(router.core.database, "slack"))
-    router.messengers["slack"] = messenger
+    ctx = SlackContext(dispatcher, client, EventLedger(core.database, "slack"))
     register(app, ctx)
     return app, ctx
+
+
+def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes,
+          readiness: Readiness) -> Callable[[], None]:
+    """Socket Mode when SLACK_APP_TOKEN is set, POST /slack/events otherwise."""
+    slack = settings.slack
+    assert slack is not None
+    app, _ = build_app(dispatcher, core, slack)
+    if slack.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(app, slack.app_token)
+        try:
+            handler.connect()
+        except Exception as exc:
+            raise ConfigError(f"SLACK_APP_TOKEN: cannot open Socket Mode ({exc})") from None
+        log.info("Slack: Socket Mode connected")
+        readiness.add("slack", handler.client.is_connected)
+        return handler.close
+    from bot.platforms.slack.http import SlackEndpoint
+
+    assert slack.signing_secret is not None
+    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret))
+    log.info("Slack: HTTP mode at POST /slack/events")
+    return lambda: None

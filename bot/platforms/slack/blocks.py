@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.i18n import t
 from bot.messages import Button, Form, FormField, Reply
 
 SECTION_LIMIT = 3000
@@ -174,7 +175,7 @@ def modal_view(form: Form) -> dict[str, Any]:
         "callback_id": form.id,
         "title": _plain(form.title, MODAL_TITLE_LIMIT),
         "submit": _plain(form.submit, MODAL_TITLE_LIMIT),
-        "close": _plain("閉じる" if form.lang == "ja" else "Close", MODAL_TITLE_LIMIT),
+        "close": _plain(t("form.close", form.lang), MODAL_TITLE_LIMIT),
         "private_metadata": json.dumps({"state": form.state, "lang": form.lang}),
         "blocks": blocks,
     }
@@ -185,7 +186,7 @@ def result_view(reply: Reply, *, title: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "title": _plain(title, MODAL_TITLE_LIMIT),
-        "close": _plain("閉じる" if reply.lang == "ja" else "Close", MODAL_TITLE_LIMIT),
+        "close": _plain(t("form.close", reply.lang), MODAL_TITLE_LIMIT),
         "blocks": [b for b in reply_blocks(reply) if b["type"] != "actions"],
     }
 

@@ -13,23 +13,15 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.dispatch import Dispatcher
 from bot.events import EventLedger
-from bot.i18n import register, t
+from bot.i18n import t
 from bot.messages import Reply, User
 from bot.platforms.slack.blocks import message_args, modal_view
-from bot.platforms.slack.messenger import SlackMessenger, api_error
-from handlers.router import Router
+from bot.platforms.slack.messenger import api_error
 
 log = logging.getLogger("bot.platforms.slack")
 
-register({
-    "slack.apology": {
-        "ja": "申し訳ありません。Slack との通信で問題が起きたため、お返事できませんでした。"
-        "少し待ってからもう一度お試しください。",
-        "en": "Sorry, something went wrong talking to Slack and I could not answer. "
-        "Please try again in a moment.",
-    },
-})
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^<>]*)?>")  # [^<>]: linear on "<@U1|" x n
 
@@ -59,14 +51,13 @@ def payload_user(body: dict[str, Any]) -> User | None:
 
 @dataclass
 class SlackContext:
-    router: Router
+    dispatcher: Dispatcher
     client: WebClient
-    messenger: SlackMessenger
     ledger: EventLedger
 
     @property
     def default_lang(self) -> str:
-        return self.router.default_lang
+        return self.dispatcher.default_lang
 
     def post(self, channel: str, reply: Reply, *, user: str | None = None,
              thread: str | None = None) -> None:

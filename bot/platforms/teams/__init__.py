@@ -8,3 +8,5 @@ inbound request (`auth`), a client-credentials token and a few REST calls outbou
 it means every check is ours to test, with `requests` and `PyJWT[crypto]` as the only
 dependencies.
 """
+
+COMMAND_SYNTAX = "{word}"  # Teams has no slash commands: the word alone, in a chat

@@ -1,4 +1,4 @@
-"""Activities in, router calls, cards out: the Teams side of every flow.
+"""Activities in, dispatcher calls, cards out: the Teams side of every flow.
 
 - A message in a 1:1 chat or an @mention in a channel (mention text stripped) is read as
   `/comply <text>` would be in Slack, since Teams has no slash commands: a known first word
@@ -7,10 +7,12 @@
 - Replies Slack would show to one person only (help, errors, thanks for feedback) go to the
   user's 1:1 chat with the bot when asked in a channel: Teams has no ephemeral messages.
 - A button press (Action.Submit) arrives as a message whose `value` is the button's data and
-  goes to Router.action. A reply with a form is posted as a card whose button opens the form in
-  a dialog (`task/fetch`, which runs the same command or action again); the dialog's submit
-  (`task/submit`) goes to Router.submit, errors are shown on the form again, a reply replaces
-  it in the dialog, and a followup is posted to the user's 1:1 chat.
+  goes to Dispatcher.action. A button that opens a form (`Button.opens_form`) carries
+  `msteams.type = task/fetch` instead, so its press is the dialog opening (`task/fetch` runs
+  the action once and shows its form): one click. A typed command answered with a form ("report")
+  gets a card whose button opens the dialog the same way. The dialog's submit (`task/submit`)
+  goes to Dispatcher.submit, errors are shown on the form again, a reply replaces it in the
+  dialog, and a followup is posted to the user's 1:1 chat.
 - The bot being added to a chat or team (conversationUpdate) posts the home card.
 
 Each activity is taken on once (EventLedger keyed by conversation and activity id, shared by
@@ -32,8 +34,10 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import TeamsEnv
+from bot.core import Core
+from bot.dispatch import Dispatcher
 from bot.events import EventLedger
-from bot.i18n import register, t
+from bot.i18n import t
 from bot.messages import (
     ActionEvent,
     FormOutcome,
@@ -57,28 +61,11 @@ from bot.platforms.teams.cards import (
     task_continue,
     task_message,
 )
-from bot.platforms.teams.connector import (
-    Connector,
-    ConversationBook,
-    Person,
-    TeamsMessenger,
-    channel_base,
-)
-from bot.platforms.teams.directory import TeamsDirectory
-from handlers.router import Router
+from bot.platforms.teams.connector import Person, TeamsMessenger, channel_base
+from bot.platforms.teams.ports import TeamsPorts
 
 log = logging.getLogger("bot.platforms.teams")
 
-register({
-    "teams.apology": {
-        "ja": "申し訳ありません。問題が起きたため、お返事できませんでした。"
-        "少し待ってからもう一度お試しください。",
-        "en": "Sorry, something went wrong and I could not answer. "
-        "Please try again in a moment.",
-    },
-    "teams.open_form": {"ja": "フォームを開く", "en": "Open the form"},
-    "teams.done": {"ja": "完了しました。", "en": "Done."},
-})
 
 Body = dict[str, Any] | None  # an invoke's answer; None closes a dialog
 
@@ -98,15 +85,17 @@ def _undo_when_done(work: Future[FormOutcome]) -> None:
 
 
 class TeamsBot:
-    def __init__(self, router: Router, env: TeamsEnv, connector: Connector,
-                 book: ConversationBook, ledger: EventLedger, *, workers: int = 8) -> None:
-        self.router = router
+    def __init__(self, dispatcher: Dispatcher, core: Core, env: TeamsEnv, ports: TeamsPorts,
+                 ledger: EventLedger, *, workers: int = 8) -> None:
+        assert ports.connector is not None and ports.book is not None
+        assert isinstance(ports.messenger, TeamsMessenger)
+        self.dispatcher = dispatcher
+        self.core = core
         self.env = env
-        self.connector = connector
-        self.book = book
+        self.connector = ports.connector
+        self.book = ports.book
         self.ledger = ledger
-        self.messenger = TeamsMessenger(connector, book, "28:" + env.app_id)
-        self.directory = TeamsDirectory(connector, book)  # for the reminder engine
+        self.messenger = ports.messenger
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
         # Dialog submissions run here, so their answer can time out (SUBMIT_WITHIN_S).
         self.submissions = ThreadPoolExecutor(max_workers=workers,
@@ -117,18 +106,9 @@ class TeamsBot:
         self.pool.shutdown(wait=True)
         self.submissions.shutdown(wait=True)
 
-    def reminder_ports(self) -> tuple[TeamsMessenger, TeamsDirectory]:
-        """A messenger and a directory for the reminder engine: the same chats and token over a
-        connector that never retries, since the engine paces every sender and pauses them all
-        on a Retry-After itself (a retry in one worker would run past that pause)."""
-        connector = Connector(self.connector.credentials, self.connector.session,
-                              self.book.trusted, max_attempts=1)
-        return (TeamsMessenger(connector, self.book, self.messenger.bot_id),
-                TeamsDirectory(connector, self.book))
-
     @property
     def default_lang(self) -> str:
-        return self.router.default_lang
+        return self.dispatcher.default_lang
 
     # -- intake ------------------------------------------------------------------------------
 
@@ -146,7 +126,7 @@ class TeamsBot:
             self._learn(activity)
         # Activity ids are unique per conversation only; a personal chat's id names its user,
         # so the ledger keeps a keyed hash of the pair, never the ids.
-        key = self.router.core.keyring.pseudonym(
+        key = self.core.keyring.pseudonym(
             "teams.activity", f"{activity.conversation}\n{activity.id}")
         try:
             claimed = self.ledger.claim(key)
@@ -181,7 +161,7 @@ class TeamsBot:
             return
         text = clean_text(activity.text)
         message = IncomingMessage(activity.user, text, activity.where, activity.thread)
-        self._deliver(activity, self.router.command(message), {"command": text})
+        self._deliver(activity, self.dispatcher.command(message), {"command": text})
 
     def _on_press(self, activity: Activity, data: dict[str, Any]) -> None:
         action, value = data.get("action"), data.get("value")
@@ -191,7 +171,7 @@ class TeamsBot:
         ref = (MessageRef("teams", activity.where, activity.reply_to_id)
                if activity.reply_to_id else None)
         event = ActionEvent(activity.user, action, value, activity.where, ref)
-        reply = self.router.action(event)
+        reply = self.dispatcher.action(event)
         if reply is not None:
             self._deliver(activity, reply, {"action": action, "value": value})
 
@@ -226,7 +206,7 @@ class TeamsBot:
         if not activity.bot_added:
             return
         lang = activity.lang or self.default_lang
-        replies = self.router.home(activity.user, lang)
+        replies = self.dispatcher.home(activity.user, lang)
         if not activity.personal:
             replies = replies[:1]  # a channel sees the entry points, not the installer's own
         if replies:
@@ -252,10 +232,10 @@ class TeamsBot:
         command, action, value = data.get("command"), data.get("action"), data.get("value")
         reply: Reply | None
         if isinstance(command, str):
-            reply = self.router.command(IncomingMessage(
+            reply = self.dispatcher.command(IncomingMessage(
                 activity.user, printable(command), activity.where, activity.thread))
         elif isinstance(action, str) and isinstance(value, str):
-            reply = self.router.action(ActionEvent(activity.user, printable(action),
+            reply = self.dispatcher.action(ActionEvent(activity.user, printable(action),
                                                    printable(value), activity.where))
         else:
             reply = Reply(t("action.unknown", lang), lang)
@@ -273,7 +253,7 @@ class TeamsBot:
                                  result_card(Reply(t("form.unknown", lang), lang)))
         values = submitted_values(form, data)
         work = self.submissions.submit(
-            self.router.submit, FormSubmission(activity.user, form.id, values, form.state))
+            self.dispatcher.submit, FormSubmission(activity.user, form.id, values, form.state))
         try:
             outcome = work.result(timeout=self.submit_within_s)
         except FutureTimeout:

@@ -72,14 +72,9 @@ def text_blocks(text: str, limit: int = TEXT_LIMIT, **style: Any) -> list[dict[s
     return blocks
 
 
-def opens_dialog(button: Button) -> bool:
-    """The router's home entry points always open a form: they open the dialog at once."""
-    return button.action.startswith("home.")
-
-
 def submit_action(button: Button) -> dict[str, Any]:
     data: dict[str, Any] = {"action": button.action, "value": button.value}
-    if opens_dialog(button):
+    if button.opens_form:  # the dialog opens from the button itself: one click
         data["msteams"] = TASK_FETCH
     action: dict[str, Any] = {"type": "Action.Submit", "title": _cut(button.label, 80),
                               "data": data}

@@ -14,26 +14,24 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
-import requests
-
-from bot.config import ConfigError, TeamsEnv
+from bot.config import ConfigError, Settings, TeamsEnv
+from bot.core import Core
+from bot.dispatch import Dispatcher
 from bot.events import EventLedger
 from bot.platforms.teams.activities import Malformed, parse_activity
 from bot.platforms.teams.app import TeamsBot
 from bot.platforms.teams.auth import (
     AuthError,
-    ClientCredentials,
     KeysUnavailable,
     SigningKeys,
-    TokenError,
     TokenValidator,
     Verified,
 )
-from bot.platforms.teams.connector import Connector, ConversationBook
-from bot.server import Request, Response
+from bot.platforms.teams.ports import TeamsPorts
+from bot.server import Request, Response, Routes
 from bot.untrusted import parse_json
-from handlers.router import Router
 
 log = logging.getLogger("bot.platforms.teams")
 
@@ -108,38 +106,38 @@ class TeamsEndpoint:
         return Response.json(status, json.dumps(answer, ensure_ascii=False).encode("utf-8"))
 
 
-def build(router: Router, teams: TeamsEnv, *, session: requests.Session | None = None,
+def build(dispatcher: Dispatcher, core: Core, teams: TeamsEnv, ports: TeamsPorts, *,
           workers: int = 8, key_refresh_s: float = 60.0) -> tuple[TeamsBot, TeamsEndpoint]:
-    """Read the signing keys and fetch a token now: wrong settings stop start-up, one line.
+    """Read the signing keys now: wrong settings stop start-up, one line.
 
     `key_refresh_s`: how soon an unknown key id may fetch the key set again.
     """
     quiet_http_libraries()
-    session = session or requests.Session()
-    keys = SigningKeys(teams.openid_metadata_url, session, min_refresh_s=key_refresh_s)
+    assert ports.connector is not None and ports.book is not None
+    keys = SigningKeys(teams.openid_metadata_url, ports.connector.session,
+                       min_refresh_s=key_refresh_s)
     try:
         keys.refresh()
     except KeysUnavailable as exc:
         raise ConfigError("TEAMS_OPENID_METADATA_URL: cannot read the Bot Framework signing "
                           f"keys ({exc})") from None
-    book = ConversationBook(teams.service_url, teams.tenant_id)
-    credentials: ClientCredentials | None = None
-    if teams.app_password is not None:
-        token_url = teams.token_url or (
-            f"https://login.microsoftonline.com/{teams.tenant_id}/oauth2/v2.0/token")
-        credentials = ClientCredentials(token_url, teams.app_id, teams.app_password, session)
-        try:
-            credentials.token()
-        except TokenError as exc:
-            setting = "TEAMS_APP_PASSWORD" if exc.refused else "TEAMS_TOKEN_URL"
-            raise ConfigError(f"{setting}: no token for the bot ({exc})") from None
     if teams.allow_unauthenticated:
         log.warning("TEAMS_ALLOW_UNAUTHENTICATED is on: requests without a token are "
                     "accepted at %s. For local development only, never in production.", PATH)
-    connector = Connector(credentials, session, book.trusted)
-    bot = TeamsBot(router, teams, connector, book, EventLedger(router.core.database, "teams"),
+    bot = TeamsBot(dispatcher, core, teams, ports, EventLedger(core.database, "teams"),
                    workers=workers)
-    router.messengers["teams"] = bot.messenger
     endpoint = TeamsEndpoint(bot, TokenValidator(keys, teams.app_id),
                              allow_unauthenticated=teams.allow_unauthenticated)
     return bot, endpoint
+
+
+def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
+          ) -> Callable[[], None]:
+    """Teams at POST /api/messages, over the ports the wiring built."""
+    assert settings.teams is not None
+    ports = core.ports["teams"]
+    assert isinstance(ports, TeamsPorts)
+    bot, endpoint = build(dispatcher, core, settings.teams, ports)
+    routes.add(PATH, endpoint)
+    log.info("Teams: Bot Connector endpoint at POST %s", PATH)
+    return bot.stop

@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from bot.keys import Keyring, parse_key
-from bot.messages import Button, Reply, User
+from bot.messages import CHOICES, RATING, Button, Reply, User
 from bot.platforms.console import ConsoleChat, render
 from bot.reports.models import Report
-from handlers.router import Router
+from bot.wiring import Bot, assemble
 from tests.conftest import CACHE_ENV
 
 
@@ -96,7 +96,8 @@ def test_an_abstention_offers_near_entries_and_a_number_picks_one(tmp_path):
 
 
 def test_render_shows_answer_source_suggestions_and_rating():
-    buttons = [Button("候補A", "ask.pick", "1:a"), Button("👍", "ask.feedback", "1:up")]
+    buttons = [Button("候補A", "ask.pick", "1:a", group=CHOICES),
+               Button("👍", "ask.feedback", "1:up", group=RATING)]
     reply = Reply("本文", "ja", title="題", footnote="出典: X", buttons=buttons)
     assert render(reply) == "■ 題\n本文\n  (出典: X)\nこちらの質問でしたか？\n  [1] 候補A\n" \
         "この回答は役に立ちましたか？ (+ / -)"
@@ -108,27 +109,27 @@ RECEIPT = re.compile(r"Case number: (R-\w+)\n  Secret key: ([\w-]+)")
 
 
 @pytest.fixture
-def report_router(database, make_settings):
+def report_bot(database, make_settings):
     from tests.bot.reports.helpers import report_core
 
     core = report_core(database, make_settings,
                        "desk:\n  members: ['console:deskuser']\n")
     try:
-        yield Router(core)
+        yield assemble(core)
     finally:
         core.database.dispose()
 
 
-def _chat(router: Router, script: list[str], user: str = "hanako") -> str:
+def _chat(bot: Bot, script: list[str], user: str = "hanako") -> str:
     out = io.StringIO()
-    chat = ConsoleChat(router, io.StringIO("\n".join(script) + "\n"), out, entries=0,
+    chat = ConsoleChat(bot.dispatcher, io.StringIO("\n".join(script) + "\n"), out, entries=0,
                        lang="en", user=User("console", user))
     chat.run()
     return out.getvalue()
 
 
-def test_console_form_prompts_each_field_and_shows_the_receipt(report_router):
-    out = _chat(report_router, [
+def test_console_form_prompts_each_field_and_shows_the_receipt(report_bot):
+    out = _chat(report_bot, [
         "/comply report",
         "9",            # category: not a choice, asked again
         "4",            # information leak
@@ -146,39 +147,39 @@ def test_console_form_prompts_each_field_and_shows_the_receipt(report_router):
     assert "empty means: Stay anonymous (recommended)" in out
     assert "⚠ Desk members who must not see this: Not a desk member: nobody" in out
     case_number, key = RECEIPT.search(out).groups()
-    with report_router.core.database.transaction() as session:
+    with report_bot.core.database.transaction() as session:
         [report] = session.scalars(sa.select(Report))
     assert report.case_number == case_number and not report.named
-    reports = report_router.reports.reports
+    reports = report_bot.feature("reports").reports
     assert reports.open_as_reporter(case_number, key, "test:U0REPORTER") is not None
 
 
-def test_console_cancel_sends_nothing(report_router):
-    out = _chat(report_router, ["/comply report", "1", "/cancel", "/quit"])
+def test_console_cancel_sends_nothing(report_bot):
+    out = _chat(report_bot, ["/comply report", "1", "/cancel", "/quit"])
     assert "Cancelled; nothing was sent." in out
-    with report_router.core.database.transaction() as session:
+    with report_bot.core.database.transaction() as session:
         assert session.scalars(sa.select(Report)).all() == []
 
 
-def test_console_two_way_exchange(report_router):
-    out = _chat(report_router, ["/comply report", "1", "元の部署のIDで顧客システムに入った",
+def test_console_two_way_exchange(report_bot):
+    out = _chat(report_bot, ["/comply report", "1", "元の部署のIDで顧客システムに入った",
                                 "", "", "", "", "", "/quit"])
     case_number, key = RECEIPT.search(out).groups()
-    desk = _chat(report_router, [f"/comply case {case_number}", "いつのことですか？", "3", "",
+    desk = _chat(report_bot, [f"/comply case {case_number}", "いつのことですか？", "3", "",
                                  "/quit"], user="deskuser")
     assert "needs a reason or outcome" in desk and "Cancelled; nothing was sent." in desk
-    desk = _chat(report_router, [f"/comply case {case_number}", "いつのことですか？", "2", "",
+    desk = _chat(report_bot, [f"/comply case {case_number}", "いつのことですか？", "2", "",
                                  "/quit"], user="deskuser")
     assert "元の部署のIDで顧客システムに入った" in desk and f"Case {case_number} saved." in desk
-    outsider = _chat(report_router, [f"/comply case {case_number}", "/cancel", "/quit"])
+    outsider = _chat(report_bot, [f"/comply case {case_number}", "/cancel", "/quit"])
     assert "元の部署のID" not in outsider
-    reporter = _chat(report_router, ["/comply case", case_number, "WRONG", case_number, key,
+    reporter = _chat(report_bot, ["/comply case", case_number, "WRONG", case_number, key,
                                      "先月の10日です", "/quit"])
     assert "⚠ Case number: That did not open a case" in reporter
     assert "That did not open a case" in reporter
     assert "Status: Under investigation" in reporter and "Desk: いつのことですか？" in reporter
     assert "Sent to the desk." in reporter
-    desk_again = _chat(report_router, [f"/comply case {case_number}", "/cancel", "/quit"],
+    desk_again = _chat(report_bot, [f"/comply case {case_number}", "/cancel", "/quit"],
                        user="deskuser")
     assert "Reporter: 先月の10日です" in desk_again
 
@@ -211,8 +212,8 @@ def test_console_anonymous_report_leaves_no_trace(tmp_path):
         assert content.encode() not in stored and content not in proc.stderr
 
 
-def test_generated_console_buttons_and_forms_answer_without_an_error(report_router, caplog):
-    """The console reaches the flows through the same router calls; forged values there."""
+def test_generated_console_buttons_and_forms_answer_without_an_error(report_bot, caplog):
+    """The console reaches the flows through the same dispatcher calls; forged values there."""
     import logging
     import random
 
@@ -222,6 +223,7 @@ def test_generated_console_buttons_and_forms_answer_without_an_error(report_rout
     rng = random.Random(1302)
     user = User("console", "fuzzer")
     for _ in range(150):
-        report_router.action(ActionEvent(user, rng.choice(ACTIONS), value(rng)))
-        report_router.submit(FormSubmission(user, rng.choice(FORMS), values(rng), value(rng)))
+        report_bot.dispatcher.action(ActionEvent(user, rng.choice(ACTIONS), value(rng)))
+        report_bot.dispatcher.submit(FormSubmission(user, rng.choice(FORMS), values(rng),
+                                                    value(rng)))
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -9,7 +9,7 @@ import pytest
 from bot.config import ConfigError
 from bot.core import build_core
 from bot.reminders.definitions import load_reminders, parse_reminders
-from handlers.router import Router
+from bot.wiring import assemble
 from tests.bot.reminders.fakes import SHIPPED
 
 GOOD = """\
@@ -109,10 +109,10 @@ def test_settings_path_is_relative_to_the_config_file_and_a_bad_file_stops_start
     assert settings.file.reminders.path == tmp_path / "mine.yaml"
     core = build_core(settings)
     try:
-        assert Router(core).reminders.service.reminders.keys() == {"ok-one"}
+        assert assemble(core).feature("reminders").service.reminders.keys() == {"ok-one"}
         (tmp_path / "mine.yaml").write_text(GOOD.replace("2,8", "2,13"), encoding="utf-8")
         with pytest.raises(ConfigError, match=r"mine.yaml:2: training: schedule: cron"):
-            Router(core)
+            assemble(core)
     finally:
         core.database.dispose()
 

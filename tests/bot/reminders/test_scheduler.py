@@ -22,7 +22,7 @@ from bot.reminders.models import (
     ReminderOccurrence,
     SchedulerLease,
 )
-from bot.reminders.scheduler import start_reminders
+from bot.reminders.scheduler import reminder_scheduler
 from bot.reminders.service import AckResult, ReminderService
 from tests.bot.reminders.fakes import (
     SHIPPED,
@@ -379,7 +379,7 @@ def test_apscheduler_runs_the_two_sweeps_and_stop_hands_the_lease_over(database,
         scheduler = make_scheduler(core, messenger, clock, directory=StaticDirectory(["U1"]),
                                    reminders=shipped("conduct-rule-training"))
         scheduler.start()
-        assert sorted(scheduler.jobs) == ["reminders.plan", "reminders.send"]
+        assert sorted(scheduler.running_jobs) == ["reminders.plan", "reminders.send"]
         real_time.sleep(0.5)
         clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
         deadline = real_time.monotonic() + 10
@@ -393,6 +393,6 @@ def test_apscheduler_runs_the_two_sweeps_and_stop_hands_the_lease_over(database,
         core.database.dispose()
 
 
-def test_start_reminders_starts_nothing_when_reminders_are_off(core):
+def test_no_reminder_scheduler_when_reminders_are_off(core):
     assert core.settings.file.reminders.path is None
-    assert start_reminders(core, {"slack": RecordingMessenger()}) is None
+    assert reminder_scheduler(core, {"slack": RecordingMessenger()}) is None

@@ -1,4 +1,4 @@
-"""Driving the report flows as adapters do: commands, forms and buttons through the Router."""
+"""Driving the report flows as adapters do: commands, forms and buttons through the dispatcher."""
 
 from __future__ import annotations
 
@@ -48,19 +48,20 @@ class ReportChat(TestChat):
     def __init__(self, core: Core, user: User = REPORTER, clock: Clock | None = None) -> None:
         super().__init__(core, user)
         self.clock = clock or Clock()
-        self.router.reports.clock = self.clock
+        self.bot.feature("reports").clock = self.clock
 
     def command(self, text: str, user: User | None = None) -> Reply:
-        reply = self.router.command(IncomingMessage(user or self.user, text))
+        reply = self.bot.dispatcher.command(IncomingMessage(user or self.user, text))
         self.replies.append(reply)
         return reply
 
     def submit(self, form: Form, values: dict[str, str], user: User | None = None
                ) -> FormOutcome:
-        return self.router.submit(FormSubmission(user or self.user, form.id, values, form.state))
+        return self.bot.dispatcher.submit(FormSubmission(user or self.user, form.id, values,
+                                                         form.state))
 
     def act(self, action: str, value: str, user: User) -> Reply:
-        reply = self.router.action(ActionEvent(user, action, value))
+        reply = self.bot.dispatcher.action(ActionEvent(user, action, value))
         assert reply is not None
         return reply
 

@@ -30,7 +30,7 @@ def register(app: App, ctx: SlackContext) -> None:
             ref = MessageRef("slack", channel, message["ts"])
             thread = message.get("thread_ts") if isinstance(message.get("thread_ts"), str) else None
         event = ActionEvent(user, flow_action(str(action.get("action_id"))), value, channel, ref)
-        reply = ctx.router.action(event)
+        reply = ctx.dispatcher.action(event)
         if reply is None:
             return
         trigger = body.get("trigger_id")

@@ -23,7 +23,7 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         channel = body.get("channel_id") if isinstance(body.get("channel_id"), str) else None
         text = body.get("text") if isinstance(body.get("text"), str) else ""
-        reply = ctx.router.command(IncomingMessage(user, text, channel))
+        reply = ctx.dispatcher.command(IncomingMessage(user, text, channel))
         trigger = body.get("trigger_id")
         if reply.form is not None and isinstance(trigger, str):
             ctx.open_form(trigger, reply)

@@ -30,7 +30,7 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else ts
         text = event.get("text") if isinstance(event.get("text"), str) else ""
-        reply = ctx.router.message(IncomingMessage(user, strip_mentions(text), channel, thread))
+        reply = ctx.dispatcher.message(IncomingMessage(user, strip_mentions(text), channel, thread))
         ctx.post(channel, reply, user=user.id, thread=thread)
 
     @app.event({"type": "message", "channel_type": "im"})
@@ -45,5 +45,5 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
         text = event.get("text") if isinstance(event.get("text"), str) else ""
-        reply = ctx.router.message(IncomingMessage(user, text, channel, thread))
+        reply = ctx.dispatcher.message(IncomingMessage(user, text, channel, thread))
         ctx.post(channel, reply, user=user.id, thread=thread)

@@ -16,7 +16,7 @@ def home_view(ctx: SlackContext, user_id: str) -> dict[str, Any]:
     user = slack_user(user_id)
     assert user is not None
     blocks: list[dict[str, Any]] = []
-    for index, reply in enumerate(ctx.router.home(user)):
+    for index, reply in enumerate(ctx.dispatcher.home(user)):
         section = reply_blocks(reply)[:MAX_BLOCKS]
         if index:
             section.insert(0, {"type": "divider"})

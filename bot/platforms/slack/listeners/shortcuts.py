@@ -23,5 +23,5 @@ def register(app: App, ctx: SlackContext) -> None:
         text = message.get("text") if isinstance(message.get("text"), str) else ""
         if user is None:
             return
-        reply = ctx.router.message(IncomingMessage(user, text))
+        reply = ctx.dispatcher.question(IncomingMessage(user, text))
         respond(response_type="ephemeral", replace_original=False, **message_args(reply))

@@ -65,7 +65,7 @@ def register(app: App, ctx: SlackContext) -> None:
         # must not store a second report or escalation: the view's id and hash name one
         # submission, claimed once across instances, and given back when nothing was stored.
         # (Slack always sends both; a body without them is not a submission Slack made.)
-        key = ctx.router.core.keyring.pseudonym(
+        key = ctx.dispatcher.core.keyring.pseudonym(
             "slack.view", f"{view.get('id')}\n{view.get('hash')}")
         if not (view.get("id") and view.get("hash")) or not ctx.ledger.claim(key):
             lang = lang or ctx.default_lang
@@ -74,7 +74,7 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         submission = FormSubmission(user, str(view.get("callback_id")), submitted_values(view),
                                     state)
-        work = SUBMISSIONS.submit(ctx.router.submit, submission)
+        work = SUBMISSIONS.submit(ctx.dispatcher.submit, submission)
         try:
             outcome = work.result(timeout=ACK_WITHIN_S)
         except FutureTimeout:

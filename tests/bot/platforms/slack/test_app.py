@@ -9,7 +9,7 @@ import time
 import sqlalchemy as sa
 
 from bot.models import Feedback
-from handlers.ask import FEEDBACK
+from handlers.ask.ids import FEEDBACK
 
 
 def _texts(call) -> str:
@@ -156,7 +156,7 @@ def test_app_home_shows_entry_points(slack, slack_api):
 
 
 def test_home_ask_opens_a_modal_and_the_answer_arrives_by_dm(slack, slack_api):
-    slack.press("home.ask|0", "ja", channel=None)
+    slack.press("ask.open|0", "ja", channel=None)
     [opened] = slack_api.wait_for("views.open")
     view = opened.params["view"]
     assert view["type"] == "modal" and view["callback_id"] == "ask.question"
@@ -168,7 +168,7 @@ def test_home_ask_opens_a_modal_and_the_answer_arrives_by_dm(slack, slack_api):
 
 
 def test_empty_question_in_the_modal_keeps_it_open_with_an_error(slack, slack_api):
-    slack.press("home.ask|0", "en", channel=None)
+    slack.press("ask.open|0", "en", channel=None)
     [opened] = slack_api.wait_for("views.open")
     status, body = slack.submit(opened.params["view"], {"question": "   "})
     assert status == 200

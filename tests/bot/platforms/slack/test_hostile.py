@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from handlers.ask import FEEDBACK, PICK
+from handlers.ask.ids import FEEDBACK, PICK
 from tests.slack import sign
 
 MENTION = {"type": "event_callback", "event_id": "Ev0HOSTILE1", "team_id": "T0TEST001",

@@ -60,7 +60,7 @@ def test_anonymous_report_through_the_modal_leaves_no_trace_of_the_reporter(
                                          "chat.update", "response_url")], ensure_ascii=False)
     assert key not in posted and case_number not in posted
     # The arrival is audited once its random delay has passed (no delay in this config).
-    assert slack.router.reports.reports.record_receipts() == 1
+    assert slack.bot.feature("reports").reports.record_receipts() == 1
     # Nothing that identifies the reporter is kept anywhere.
     stored = dump_database(core.database)
     trail = audit_export(core)

@@ -17,8 +17,9 @@ from bot.config import load_settings
 from bot.core import Core
 from bot.health import Readiness
 from bot.platforms.teams.http import PATH, build
+from bot.platforms.teams.ports import ports_for
 from bot.server import HttpServer, Routes
-from handlers.router import Router
+from bot.wiring import Bot, assemble
 from tests.teams_api import BOT_ID, TENANT_ID, FakeTeams
 
 EMPLOYEE_AAD = "6b8f0c2e-1d3a-4e5f-8a9b-0c1d2e3f4a5b"
@@ -29,16 +30,18 @@ TEAM = "19:0a1b2c3d4e5f60718293a4b5c6d7e8f9@thread.tacv2"
 
 
 class TeamsHarness:
-    def __init__(self, core: Core, api: FakeTeams, router: Router | None = None, *,
-                 allow_unauthenticated: bool = False, key_refresh_s: float = 60.0) -> None:
+    def __init__(self, core: Core, api: FakeTeams, *, allow_unauthenticated: bool = False,
+                 key_refresh_s: float = 60.0) -> None:
         self.api = api
         self.core = core
-        self.router = router or Router(core)
         env = {**api.env(), "TEAMS_ALLOW_UNAUTHENTICATED": "true" if allow_unauthenticated
                else ""}
         self.env = load_settings({k: v for k, v in env.items() if v}).teams
         assert self.env is not None
-        self.bot, self.endpoint = build(self.router, self.env,
+        # As the wiring builds it: the platform's ports, then the features, then the adapter.
+        ports = ports_for(self.env)
+        self.app: Bot = assemble(core, {"teams": ports})
+        self.bot, self.endpoint = build(self.app.dispatcher, core, self.env, ports,
                                         key_refresh_s=key_refresh_s)
         routes = Routes()
         routes.add(PATH, self.endpoint)

@@ -8,7 +8,7 @@ import time
 import sqlalchemy as sa
 
 from bot.models import Feedback, Question
-from handlers.ask import FEEDBACK, PICK
+from handlers.ask.ids import FEEDBACK, PICK
 from tests.bot.platforms.teams.harness import (
     CHANNEL,
     EMPLOYEE_AAD,
@@ -208,7 +208,7 @@ def test_other_members_joining_are_not_greeted(teams, teams_api):
 
 
 def test_home_ask_opens_a_dialog_and_the_answer_arrives_in_the_chat(teams, teams_api):
-    status, answer = teams.invoke("task/fetch", {"action": "home.ask", "value": "ja",
+    status, answer = teams.invoke("task/fetch", {"action": "ask.open", "value": "ja",
                                                  "msteams": {"type": "task/fetch"}})
     assert status == 200
     dialog = answer["task"]["value"]
@@ -225,7 +225,7 @@ def test_home_ask_opens_a_dialog_and_the_answer_arrives_in_the_chat(teams, teams
 
 
 def test_empty_question_keeps_the_dialog_open_with_the_error_on_it(teams, teams_api):
-    _, answer = teams.invoke("task/fetch", {"action": "home.ask", "value": "en"})
+    _, answer = teams.invoke("task/fetch", {"action": "ask.open", "value": "en"})
     [submit] = answer["task"]["value"]["card"]["content"]["actions"]
     status, answer = teams.invoke("task/submit", {**submit["data"], "question": "   "})
     assert status == 200 and answer["task"]["type"] == "continue"

@@ -48,8 +48,8 @@ def test_reply_lines_fields_source_and_buttons():
     assert sets[1][0]["data"] == {"action": "ask.feedback", "value": "1:up"}
 
 
-def test_home_buttons_open_a_dialog_at_once_and_others_do_not():
-    reply = Reply("home", "ja", buttons=[Button("質問する", "home.ask", "ja"),
+def test_buttons_that_open_a_form_open_a_dialog_at_once_and_others_do_not():
+    reply = Reply("home", "ja", buttons=[Button("質問する", "ask.open", "ja", opens_form=True),
                                           Button("👍", "ask.feedback", "1:up")])
     home, feedback = actions(reply_card(reply))
     assert home["data"]["msteams"] == {"type": "task/fetch"}

@@ -158,7 +158,8 @@ def test_database_down_gets_503_for_a_later_redelivery_never_500(core, teams_api
 
 
 def test_the_reminder_engines_messenger_leaves_retrying_to_the_engine(teams, teams_api):
-    messenger, directory = teams.bot.reminder_ports()
+    ports = teams.app.core.ports["teams"]
+    messenger, directory = ports.sender, ports.directory
     teams_api.fail(Failure(429, retry_after=7))
     with pytest.raises(MessengerError) as info:
         messenger.post(Address("channel", CHANNEL), Reply("reminder", "en"))

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from handlers.ask import FEEDBACK, PICK
+from handlers.ask.ids import FEEDBACK, PICK
 
 
 def _errors(caplog) -> list[str]:

@@ -82,7 +82,7 @@ def _mutate(rng: random.Random, good: dict, ask: dict) -> dict | list | str | in
 def test_malformed_activities_get_4xx_or_are_ignored_never_500(teams, teams_api, caplog):
     rng = random.Random(7)
     good = teams.activity(text="パスワードを他人に教えてもいい？")
-    _, dialog = teams.invoke("task/fetch", {"action": "home.ask", "value": "ja"})
+    _, dialog = teams.invoke("task/fetch", {"action": "ask.open", "value": "ja"})
     ask = dialog["task"]["value"]["card"]["content"]["actions"][0]["data"]
     statuses: dict[int, int] = {}
     for _ in range(300):
@@ -135,7 +135,7 @@ def test_development_mode_accepts_unsigned_requests_and_warns(core, teams_api, c
 def test_control_characters_are_dropped_before_anything_is_stored(core, teams, teams_api):
     """PostgreSQL refuses NUL in text: a question or a form value carrying one still works."""
     teams.dm("パスワードを\x00他人に\x01教えてもいい？")
-    _, dialog = teams.invoke("task/fetch", {"action": "home.ask", "value": "ja"})
+    _, dialog = teams.invoke("task/fetch", {"action": "ask.open", "value": "ja"})
     data = dialog["task"]["value"]["card"]["content"]["actions"][0]["data"]
     question = "ID\x00を共有\x7fしてもいい？"
     status, answer = teams.invoke("task/submit", {**data, "question": question})

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from bot.messages import IncomingMessage, User
 from bot.models import Question
-from handlers.router import Router
+from bot.wiring import assemble
 
 TEAMS = Path(__file__).resolve().parents[4] / "deploy" / "teams"
 PLACEHOLDER = "${{TEAMS_APP_ID}}"
@@ -50,7 +50,7 @@ def test_icons_have_the_sizes_teams_requires():
 
 
 def test_every_listed_command_is_a_command_word_of_the_router(core):
-    router = Router(core)
+    bot = assemble(core)
     user = User("teams", "6b8f0c2e-1d3a-4e5f-8a9b-0c1d2e3f4a5b")
     lists = _manifest()["bots"][0]["commandLists"]
     assert {scope for item in lists for scope in item["scopes"]} == {"personal", "team"}
@@ -59,7 +59,7 @@ def test_every_listed_command_is_a_command_word_of_the_router(core):
     for item in lists:
         for command in item["commands"]:
             assert len(command["title"]) <= 32 and len(command["description"]) <= 128
-            reply = router.command(IncomingMessage(user, command["title"]))
+            reply = bot.dispatcher.command(IncomingMessage(user, command["title"]))
             assert reply.text or reply.form is not None
     with core.database.transaction() as session:  # none of them was taken for a question
         assert session.scalars(sa.select(Question)).all() == []

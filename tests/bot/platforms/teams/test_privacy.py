@@ -69,7 +69,7 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(report_core, teams_api
         values = {fact["title"]: fact["value"] for fact in facts}
         case_number, key = values["Case number"], values["Secret key"]
 
-        notices = teams.router.reports.notifier(teams.router.messengers).tick()
+        notices = teams.app.feature("reports").notifier(teams.app.messengers).tick()
         assert len(notices) == 1
         notice = teams_api.sent()[-1]
         assert notice.conversation == CHANNEL and case_number in notice.card_text()

@@ -119,7 +119,7 @@ def test_reminder_reaches_a_stored_reference_exactly_once_and_is_acknowledged(
         reminders = load_reminders(reminder_core.settings.file.reminders.path)
 
         def scheduler(holder: str) -> ReminderScheduler:
-            return ReminderScheduler(reminder_core, reminders, teams.router.messengers,
+            return ReminderScheduler(reminder_core, reminders, teams.app.messengers,
                                      clock=lambda: now[0], holder=holder)
 
         first = scheduler("instance-1")
@@ -156,8 +156,8 @@ def test_a_team_channel_audience_gets_one_dm_each_through_the_teams_directory(
     try:
         now = [datetime(2026, 12, 1, 0, 55, tzinfo=UTC)]
         scheduler = ReminderScheduler(
-            core, load_reminders(path), teams.router.messengers,
-            directories={"teams": teams.bot.directory}, clock=lambda: now[0])
+            core, load_reminders(path), teams.app.messengers,
+            directories={"teams": teams.app.core.ports["teams"].directory}, clock=lambda: now[0])
         scheduler.sweep()
         now[0] = datetime(2026, 12, 1, 1, 5, tzinfo=UTC)
         scheduler.sweep()
@@ -237,5 +237,5 @@ def test_escalation_triage_card_is_updated_in_place_and_the_reply_reaches_the_em
 def test_audiences_teams_cannot_list_are_refused_with_a_reason(teams):
     for audience in (Audience(usergroup="teams:everyone"), Audience(all_members="teams")):
         with pytest.raises(MessengerError) as info:
-            teams.bot.directory.members(audience)
+            teams.app.core.ports["teams"].directory.members(audience)
         assert "use a team channel or a user list" in str(info.value)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from bot.core import Core
 from bot.models import Question
-from handlers.ask import PICK
+from handlers.ask.ids import PICK
 from tests.bot.platforms.teams.harness import actions, texts
 
 

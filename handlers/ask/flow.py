@@ -9,29 +9,61 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import Core
 from bot.i18n import t
 from bot.kb.schema import Entry, fill_placeholders
-from bot.messages import ActionEvent, Button, IncomingMessage, Reply
+from bot.messages import (
+    CHOICES,
+    RATING,
+    ActionEvent,
+    Button,
+    Form,
+    FormField,
+    FormOutcome,
+    FormSubmission,
+    IncomingMessage,
+    Reply,
+)
 from bot.metrics import ANSWER_SECONDS, QUESTIONS
 from bot.models import Feedback, Question
 from bot.search.engine import SearchResult
 from bot.search.text import detect_lang
 from bot.untrusted import strict_int
-from handlers.escalate import escalate_buttons
+from handlers.ask.ids import FEEDBACK, FORM, OPEN, PICK
 
 log = logging.getLogger(__name__)
 
-PICK = "ask.pick"
-FEEDBACK = "ask.feedback"
-
 
 class AskFlow:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core,
+                 extra_buttons: Callable[[int, str], list[Button]] = lambda _id, _lang: []
+                 ) -> None:
         self.core = core
+        # What other features add beside an answer ("Ask the desk"), from the registry.
+        self.extra_buttons = extra_buttons
+
+    # -- the question form (the home screen's "Ask") -----------------------------------------
+
+    def form(self, lang: str) -> Form:
+        return Form(FORM, t("ask.form_title", lang), t("ask.form_submit", lang), lang, [
+            FormField("question", t("ask.form_question", lang), "multiline",
+                      max_length=self.core.max_question_chars, hint=t("ask.form_hint", lang)),
+        ])
+
+    def handle_submit(self, submission: FormSubmission) -> FormOutcome:
+        if submission.form_id != FORM:
+            lang = self.core.settings.file.default_language
+            return FormOutcome(reply=Reply(t("form.unknown", lang), lang))
+        question = submission.values.get("question", "")
+        reply = self.handle_message(IncomingMessage(submission.user, question))
+        if reply.ephemeral:  # empty or too long: keep the form open and say why
+            return FormOutcome(errors={"question": reply.text})
+        return FormOutcome(followup=reply)
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -87,7 +119,7 @@ class AskFlow:
         buttons beside the desk's, so the asker is not left at a dead end; a pick answers it and
         is stored, so `kb gaps` shows the curators which entry the phrasing belongs to."""
         desk = self.core.company_values(lang)["desk"]
-        desk_buttons = escalate_buttons(self.core, question_id, lang)
+        desk_buttons = self.extra_buttons(question_id, lang)
         if not result.suggestions:
             return Reply(t("answer.abstain", lang, desk=desk), lang,
                          title=t("answer.abstain_title", lang), buttons=desk_buttons)
@@ -97,7 +129,8 @@ class AskFlow:
 
     @staticmethod
     def _pick_buttons(question_id: int, lang: str, result: SearchResult | None) -> list[Button]:
-        return [Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}")
+        return [Button(m.entry.question.get(lang)[0], PICK, f"{question_id}:{m.entry.id}",
+                       group=CHOICES)
                 for m in (result.suggestions if result else [])]
 
     def _answer(
@@ -105,10 +138,11 @@ class AskFlow:
     ) -> Reply:
         values = self.core.company_values(lang)
         buttons = self._pick_buttons(question_id, lang, result)
-        buttons += escalate_buttons(self.core, question_id, lang)  # empty without a desk channel
+        buttons += self.extra_buttons(question_id, lang)
         buttons += [
-            Button(t("answer.yes", lang), FEEDBACK, f"{question_id}:up", style="primary"),
-            Button(t("answer.no", lang), FEEDBACK, f"{question_id}:down"),
+            Button(t("answer.yes", lang), FEEDBACK, f"{question_id}:up", style="primary",
+                   group=RATING),
+            Button(t("answer.no", lang), FEEDBACK, f"{question_id}:down", group=RATING),
         ]
         return Reply(
             text=fill_placeholders(entry.answer.get(lang), values),
@@ -121,6 +155,10 @@ class AskFlow:
     # -- buttons -----------------------------------------------------------------------------
 
     def handle_action(self, event: ActionEvent) -> Reply:
+        if event.action == OPEN:
+            lang = event.value if event.value in ("ja", "en") else (
+                self.core.settings.file.default_language)
+            return Reply("", lang, form=self.form(lang))
         raw_id, _, argument = event.value.partition(":")
         question_id = strict_int(raw_id)
         if question_id is None or not argument:
@@ -143,6 +181,8 @@ class AskFlow:
         entry = base.get(entry_id)
         if entry is None or entry_id not in json.loads(question.suggestions):
             return Reply(t("action.unknown_entry", lang), lang, ephemeral=True)
+        if question.picked_entry_id == entry_id:  # pressed again: answered, nothing to record
+            return self._answer(question.id, entry, lang)
         before = {"picked_entry_id": question.picked_entry_id}
         question.picked_entry_id = entry_id
         self.core.audit.record(
@@ -153,6 +193,15 @@ class AskFlow:
 
     def _feedback(self, session: Session, question: Question, helpful: bool, actor: str) -> Reply:
         lang = question.lang
+        key = "feedback.thanks_up" if helpful else "feedback.thanks_down"
+        desk = self.core.company_values(lang)["desk"]
+        thanks = Reply(t(key, lang, desk=desk), lang, ephemeral=True)
+        last = session.scalars(
+            select(Feedback.helpful).where(Feedback.question_id == question.id,
+                                           Feedback.giver == actor)
+            .order_by(Feedback.id.desc()).limit(1)).first()
+        if last is helpful:  # the same press again: recorded once (a change of mind is kept)
+            return thanks
         feedback = Feedback(question_id=question.id, giver=actor, helpful=helpful)
         session.add(feedback)
         session.flush()
@@ -161,6 +210,4 @@ class AskFlow:
             details={"feedback_id": feedback.id, "helpful": helpful,
                      "entry_id": question.picked_entry_id or question.entry_id},
         )
-        key = "feedback.thanks_up" if helpful else "feedback.thanks_down"
-        desk = self.core.company_values(lang)["desk"]
-        return Reply(t(key, lang, desk=desk), lang, ephemeral=True)
+        return thanks

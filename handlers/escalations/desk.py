@@ -8,14 +8,11 @@ Every action is checked against desk.members in the service, not here, so no ent
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.escalations.routing import check_settings
-from bot.escalations.service import Clock, EscalationService, Refusal, SweepResult
+from bot.escalations.service import EscalationService, Refusal, SweepResult
 from bot.escalations.views import (
     CLAIM,
     REASSIGN,
@@ -35,10 +32,7 @@ from bot.messages import (
     Reply,
 )
 from bot.untrusted import strict_int
-from handlers.escalate import EscalateFlow, clean, text_error
-
-if TYPE_CHECKING:
-    from handlers.router import Router
+from handlers.escalations.requester import EscalateFlow, clean, text_error
 
 log = logging.getLogger(__name__)
 
@@ -118,51 +112,9 @@ class DeskFlow:
     def check(self) -> None:
         """Start-up: raise ConfigError for a rule naming an unknown topic, category or channel.
 
-        Call it once the platform messengers are in `router.messengers`.
+        The wiring builds the platforms' messengers before any feature, so they are known here.
         """
         base, _ = self.service.core.knowledge.current()
         categories = {Path(path).stem for path, _ in base.locations.values()}
         check_settings(self.service.settings, self.service.messengers(),
                        topics=base.topics, categories=categories)
-
-    def start(self, interval_s: float = 60.0) -> Callable[[], None]:
-        """Check the settings, then sweep every `interval_s` in a daemon thread.
-
-        For `compliance-bot run`, after the messengers are attached; returns the stopper.
-        """
-        self.check()
-        stop = threading.Event()
-        if not self.service.enabled:
-            return stop.set
-
-        def loop() -> None:
-            while not stop.wait(interval_s):
-                try:
-                    self.sweep()
-                except Exception:  # one bad sweep must not end SLA tracking for good
-                    log.exception("escalation sweep failed; retrying in %.0f s", interval_s)
-
-        thread = threading.Thread(target=loop, name="desk-sweep", daemon=True)
-        thread.start()
-
-        def stopper() -> None:
-            stop.set()
-            thread.join(timeout=5)
-
-        return stopper
-
-
-def install(router: Router, *, clock: Clock | None = None) -> DeskFlow:
-    """Register `/comply desk`, the escalation buttons and forms on the router.
-
-    Calling it again (a test with its own clock) replaces the registered flows.
-    """
-    service = EscalationService(router.core, lambda: router.messengers, clock)
-    escalate = EscalateFlow(service)
-    desk = DeskFlow(service, escalate)
-    router.add_command(escalate.command, "desk", "窓口")
-    router.add_actions("escalate", escalate)
-    router.add_forms("escalate", escalate)
-    router.add_actions("desk", desk)
-    router.add_forms("desk", desk)
-    return desk

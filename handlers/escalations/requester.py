@@ -26,10 +26,10 @@ from bot.untrusted import strict_int
 
 
 def escalate_buttons(core: Core, question_id: int, lang: str) -> list[Button]:
-    """The button the ask flow adds to its answers; none when no desk channel is configured."""
+    """The button added beside every answer; none when no desk channel is configured."""
     if not core.settings.file.desk.escalations_enabled:
         return []
-    return [Button(t("esc.button.ask", lang), ESCALATE, str(question_id))]
+    return [Button(t("esc.button.ask", lang), ESCALATE, str(question_id), opens_form=True)]
 
 
 def text_error(text: str, lang: str, limit: int, *, required: bool = True) -> str | None:

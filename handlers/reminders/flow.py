@@ -7,56 +7,16 @@ for an every-N-days reminder it also restarts that person's clock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock, utcnow
 from bot.core import Core
-from bot.i18n import register, t
+from bot.i18n import t
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
 from bot.reminders.definitions import DEFAULT_TIMEZONE, Reminder, load_reminders
 from bot.reminders.delivery import ACK_ACTION, ack_value
-from bot.reminders.ports import Clock, system_clock
 from bot.reminders.service import AckResult, PendingReminder, ReminderService
 from bot.untrusted import strict_int
-
-if TYPE_CHECKING:
-    from handlers.router import Router
-
-register({
-    "reminders.none": {
-        "ja": "確認待ちのリマインダーはありません。",
-        "en": "No reminders are waiting for your acknowledgement.",
-    },
-    "reminders.title": {"ja": "確認待ちのリマインダー", "en": "Reminders waiting for you"},
-    "reminders.intro": {
-        "ja": "対応が済んだら、それぞれのボタンを押してください。",
-        "en": "Press each button once you have done what it asks.",
-    },
-    "reminders.since": {"ja": "{date} から", "en": "since {date}"},
-    "reminders.followups": {"ja": "（再送 {count} 回）", "en": " ({count} follow-ups)"},
-    "reminders.ack_recorded": {
-        "ja": "「{title}」の確認を記録しました（{at}）。ありがとうございます。",
-        "en": "Recorded your acknowledgement of \"{title}\" at {at}. Thank you.",
-    },
-    "reminders.next_due": {
-        "ja": "次回のご案内は {date} ごろです。",
-        "en": "The next reminder will come around {date}.",
-    },
-    "reminders.ack_already": {
-        "ja": "「{title}」の確認は {at} に記録済みです。",
-        "en": "Your acknowledgement of \"{title}\" was already recorded at {at}.",
-    },
-    "reminders.ack_not_yours": {
-        "ja": "このリマインダーは別の方宛てのため、記録できません。",
-        "en": "This reminder was sent to someone else, so it cannot be recorded for you.",
-    },
-    "reminders.ack_unknown": {
-        "ja": "このリマインダーは見つかりませんでした（終了または変更された可能性があります）。"
-        "`/comply リマインダー` で確認待ちの一覧を表示できます。",
-        "en": "I could not find that reminder (it may have ended or changed). "
-        "`/comply reminders` lists what is waiting for you.",
-    },
-})
 
 
 def _local(moment: datetime, reminder: Reminder | None, with_time: bool = True) -> str:
@@ -74,17 +34,12 @@ def _title(reminder: Reminder, lang: str, company: dict[str, str]) -> str:
 
 class ReminderFlow:
     def __init__(self, core: Core, service: ReminderService | None = None,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = utcnow) -> None:
         self.core = core
         self.service = service or ReminderService(
             core.database, core.audit, core.keyring,
             load_reminders(core.settings.file.reminders.path), clock,
         )
-
-    def install(self, router: Router) -> None:
-        router.add_command(self.command, "reminders", "リマインダー")
-        router.add_actions("reminder", self)
-        router.home_sections.append(self.home_section)
 
     # -- `/comply reminders` and the home screen ---------------------------------------------
 
@@ -110,7 +65,8 @@ class ReminderFlow:
             fields.append((title, detail))
             assert item.reminder.acknowledge is not None
             buttons.append(Button(f"{item.reminder.acknowledge.get(lang)}: {title}", ACK_ACTION,
-                                  ack_value(item.delivery_id, item.token), style="primary"))
+                                  ack_value(item.delivery_id, item.token), style="primary",
+                                  group=f"ack{item.delivery_id}"))
         return Reply(t("reminders.intro", lang), lang, title=t("reminders.title", lang),
                      fields=fields, buttons=buttons, ephemeral=True)
 
