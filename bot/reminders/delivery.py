@@ -22,13 +22,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, bindparam, case, func, or_, select, update
 
 from bot.audit import SYSTEM, AuditTrail
+from bot.clock import Clock
 from bot.db import Database
 from bot.i18n import register, t
 from bot.messages import Address, Button, MessageRef, Messenger, MessengerError, Reply
 from bot.reminders.definitions import Reminder
 from bot.reminders.lease import Lease
 from bot.reminders.models import FAILED, PENDING, SENDING, SENT, ReminderDelivery
-from bot.reminders.ports import Clock, PostedLookup
+from bot.reminders.ports import PostedLookup
 
 log = logging.getLogger(__name__)
 

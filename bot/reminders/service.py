@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.audit import AuditTrail
+from bot.clock import Clock, utcnow
 from bot.db import Database
 from bot.keys import Keyring
 from bot.messages import User
@@ -29,7 +30,6 @@ from bot.reminders.models import (
     ReminderDelivery,
     as_utc,
 )
-from bot.reminders.ports import Clock, system_clock
 
 
 class AckResult(Enum):
@@ -86,7 +86,7 @@ def recipient_key(user: User) -> str:
 
 class ReminderService:
     def __init__(self, database: Database, audit: AuditTrail, keyring: Keyring,
-                 reminders: Iterable[Reminder], clock: Clock = system_clock) -> None:
+                 reminders: Iterable[Reminder], clock: Clock = utcnow) -> None:
         self.database = database
         self.audit = audit
         self.keyring = keyring

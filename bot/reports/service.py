@@ -21,12 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.audit import SYSTEM, AuditTrail
+from bot.clock import Clock, utcnow
 from bot.config import ReportsSettings
 from bot.db import Database
 from bot.keys import Keyring, derive
 from bot.reports import receipts
 from bot.reports.crypto import Sealer
-from bot.reports.deadlines import Clock, Deadline, aware, deadlines, utcnow
+from bot.reports.deadlines import Deadline, aware, deadlines
 from bot.reports.models import KeyCheck, Report, ReportMessage, ReportNotice
 from bot.reports.texts import CATEGORIES
 from bot.untrusted import strict_int
