@@ -268,7 +268,7 @@ class Reports:
         if not (allowed and found is not None):
             receipts.burn_time(key)
         with self.database.transaction() as session:
-            subject = _subject(number) if found is not None else "report:unknown"
+            subject = _subject(number) if number and found is not None else "report:unknown"
             self.audit.record(session, actor=ANONYMOUS, action="report.key_rejected",
                               subject=subject)
         return None
