@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.db import Database, rowcount
 from bot.i18n import register, t
 from bot.messages import Address, Button, MessageRef, Messenger, MessengerError, Reply
+from bot.metrics import REMINDER_DELIVERIES
 from bot.reminders.definitions import Reminder
 from bot.reminders.lease import Lease
 from bot.reminders.models import FAILED, PENDING, SENDING, SENT, ReminderDelivery
@@ -377,6 +378,7 @@ class Sender:
             "b_id": job.id, "b_holder": self.lease.holder, "b_now": now,
             "b_channel": ref.channel[:64], "b_ts": ref.id[:64], "b_followup": followup_at,
         })
+        REMINDER_DELIVERIES.labels(result="sent").inc()
 
     def _release(self, job: Job) -> None:
         """Not attempted after all (shutdown, lease running out, throttled): back to the queue."""
@@ -414,6 +416,8 @@ class Sender:
                     details={"delivery_id": job.id, "round": job.round,
                              "attempts": job.attempts, "error": error[:200]},
                 )
+        if changed:
+            REMINDER_DELIVERIES.labels(result="failed").inc()
         log.error("reminder delivery %s given up after %d attempts: %s", job.id, job.attempts,
                   error[:200])
 
