@@ -1,5 +1,8 @@
-"""The one clock idiom: everything that decides "is it due" takes the time from a `Clock`,
-so tests move time by hand."""
+"""The one clock idiom: code that decides "is it due" takes a `Clock`, so tests move time by hand.
+
+`utcnow` is the production clock and the default for timestamp columns: always timezone-aware,
+in UTC.
+"""
 
 from __future__ import annotations
 
@@ -10,4 +13,5 @@ Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

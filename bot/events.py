@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.models import ProcessedEvent
 
 KEEP = timedelta(days=2)  # Slack stops retrying after about an hour; keep a margin
@@ -49,4 +49,4 @@ class EventLedger:
         with self.database.transaction() as session:
             result = session.execute(
                 sa.delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
-        return int(result.rowcount or 0)
+        return rowcount(result)

@@ -122,7 +122,7 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        return int(self.server.effective_port)  # type: ignore[union-attr]
+        return int(self.server.effective_port)
 
     def start(self) -> HttpServer:
         self._thread.start()
@@ -131,6 +131,6 @@ class HttpServer:
 
     def stop(self) -> None:
         self._stopping = True
-        self.server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        self.server.task_dispatcher.shutdown()
         self.server.close()
         self._thread.join(timeout=5)

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models import Base, utcnow
+from bot.clock import utcnow
+from bot.models import Base
 
 OPEN, CLAIMED, RESOLVED = "open", "claimed", "resolved"
 

@@ -150,6 +150,7 @@ def write_chart(counts: list[tuple[datetime, int, int]], calendar: BusinessCalen
 
     matplotlib.use("Agg")  # no display on a server
     from matplotlib import pyplot
+    from matplotlib.ticker import MaxNLocator
 
     labels = [calendar.local(end).strftime("%m/%d") for end, _, _ in counts]
     figure, axes = pyplot.subplots(figsize=(8, 4), dpi=100)
@@ -161,7 +162,9 @@ def write_chart(counts: list[tuple[datetime, int, int]], calendar: BusinessCalen
         axes.set_xticks(list(positions), labels)
         axes.set_title("Escalations at the end of each week")
         axes.set_ylabel("escalations")
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        locator = axes.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # the default AutoLocator: whole escalations only
+            locator.set_params(integer=True)
         axes.legend()
         figure.tight_layout()
         figure.savefig(path, format="png")

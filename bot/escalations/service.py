@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit import SYSTEM
+from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
+from bot.clock import utcnow
 from bot.core import Core
 from bot.escalations.models import CLAIMED, OPEN, RESOLVED, Escalation, EscalationMessage
 from bot.escalations.routing import route
@@ -35,16 +37,11 @@ from bot.search.text import detect_lang
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 MessengerSource = Callable[[], Mapping[str, Messenger]]
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
 # What a desk member attempts -> the audit event when it changes the escalation.
 EVENTS = {"claim": "claimed", "reassign": "reassigned", "resolve": "resolved",
           "reopen": "reopened", "reply": "replied"}
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -69,7 +66,7 @@ class EscalationService:
     def __init__(self, core: Core, messengers: MessengerSource, clock: Clock | None = None) -> None:
         self.core = core
         self.settings = core.settings.file.desk
-        self.clock = clock or system_clock
+        self.clock = clock or utcnow
         self._messengers = messengers
         self.calendar = BusinessCalendar.from_settings(self.settings.sla)
         self.desk_lang = core.settings.file.default_language

@@ -116,7 +116,8 @@ class SlaSettings(_Strict):
         return self
 
     def target(self, urgency: str) -> SlaTarget:
-        return getattr(self, urgency)
+        targets: dict[str, SlaTarget] = {"low": self.low, "normal": self.normal, "high": self.high}
+        return targets[urgency]
 
 
 class EscalationSettings(_Strict):

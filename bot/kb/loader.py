@@ -129,7 +129,8 @@ def _split(value: Any, line: int | None) -> tuple[Any, _Lines]:
         return clean, _Lines(own, children)
     if isinstance(value, list):
         parts = [_split(item, None) for item in value]
-        return [part[0] for part in parts], _Lines(line, {i: p[1] for i, p in enumerate(parts)})
+        by_index = {i: part[1] for i, part in enumerate(parts)}
+        return [part[0] for part in parts], _Lines(line or 1, by_index)
     return value, _Lines(line or 1, {})
 
 

@@ -66,7 +66,9 @@ class Schedule(_Strict):
 
     def next_after(self, moment: datetime) -> datetime | None:
         """The first fire time strictly after `moment` (cron schedules only)."""
-        return self.trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+        after = moment + timedelta(microseconds=1)
+        fire: datetime | None = self.trigger.get_next_fire_time(None, after)
+        return fire
 
     def latest_between(self, after: datetime, until: datetime) -> datetime | None:
         """The last fire time in (after, until]: missed ones coalesce into the latest, sent once.
@@ -125,7 +127,7 @@ class Audience(_Strict):
     def kind(self) -> Literal["channel", "usergroup", "all_members", "users"]:
         for name in ("channel", "usergroup", "all_members"):
             if getattr(self, name) is not None:
-                return name  # type: ignore[return-value]
+                return name
         return "users"
 
     @property

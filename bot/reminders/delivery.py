@@ -19,16 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, Table, bindparam, case, func, or_, select, update
 
 from bot.audit import SYSTEM, AuditTrail
-from bot.db import Database
+from bot.clock import Clock
+from bot.db import Database, rowcount
 from bot.i18n import register, t
 from bot.messages import Address, Button, MessageRef, Messenger, MessengerError, Reply
+from bot.metrics import REMINDER_DELIVERIES
 from bot.reminders.definitions import Reminder
 from bot.reminders.lease import Lease
 from bot.reminders.models import FAILED, PENDING, SENDING, SENT, ReminderDelivery
-from bot.reminders.ports import Clock, PostedLookup
+from bot.reminders.ports import PostedLookup
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +149,12 @@ def render(reminder: Reminder, job: Job, company: Callable[[str], dict[str, str]
     return Reply(text=text, lang=lang, title=title, buttons=buttons, footnote=footnote)
 
 
-_ROW = ReminderDelivery.__table__.c
+_TABLE = ReminderDelivery.__table__
+assert isinstance(_TABLE, Table)  # a declarative class maps a Table; typed as any FromClause
+_ROW = _TABLE.c
 _WHEN = DateTime(timezone=True)
 _MARK_SENT = (
-    update(ReminderDelivery.__table__)
+    update(_TABLE)
     .where(_ROW.id == bindparam("b_id"), _ROW.state == SENDING,
            _ROW.claimed_by == bindparam("b_holder"))
     .values(
@@ -258,11 +262,11 @@ class Sender:
     def recover(self) -> int:
         """Rows a dead or previous sender left in `sending`: their outcome is unknown."""
         with self.database.transaction() as session:
-            moved = session.execute(
+            moved = rowcount(session.execute(
                 update(ReminderDelivery).where(ReminderDelivery.state == SENDING)
                 .values(state=PENDING, in_doubt=True, claimed_by=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount or 0
+            ))
             if moved:
                 self.audit.record(
                     session, actor=SYSTEM, action="reminder.in_doubt_recovered",
@@ -301,7 +305,7 @@ class Sender:
                            ReminderDelivery.round_since)
                 .execution_options(synchronize_session=False)
             ).all()
-        return sorted((Job(*row) for row in rows), key=lambda job: job.id)
+        return sorted((Job(**row._asdict()) for row in rows), key=lambda job: job.id)
 
     # -- one row -----------------------------------------------------------------------------
 
@@ -360,7 +364,7 @@ class Sender:
 
     # -- recording outcomes ------------------------------------------------------------------
 
-    def _mine(self, job: Job) -> list:  # type: ignore[type-arg]
+    def _mine(self, job: Job) -> list[ColumnElement[bool]]:
         return [ReminderDelivery.id == job.id, ReminderDelivery.state == SENDING,
                 ReminderDelivery.claimed_by == self.lease.holder]
 
@@ -374,6 +378,7 @@ class Sender:
             "b_id": job.id, "b_holder": self.lease.holder, "b_now": now,
             "b_channel": ref.channel[:64], "b_ts": ref.id[:64], "b_followup": followup_at,
         })
+        REMINDER_DELIVERIES.labels(result="sent").inc()
 
     def _release(self, job: Job) -> None:
         """Not attempted after all (shutdown, lease running out, throttled): back to the queue."""
@@ -399,11 +404,11 @@ class Sender:
 
     def _give_up(self, job: Job, error: str) -> None:
         with self.database.transaction() as session:
-            changed = session.execute(
+            changed = rowcount(session.execute(
                 update(ReminderDelivery).where(*self._mine(job))
                 .values(state=FAILED, claimed_by=None, last_error=error[:200])
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if changed:
                 self.audit.record(
                     session, actor=SYSTEM, action="reminder.delivery_failed",
@@ -411,6 +416,8 @@ class Sender:
                     details={"delivery_id": job.id, "round": job.round,
                              "attempts": job.attempts, "error": error[:200]},
                 )
+        if changed:
+            REMINDER_DELIVERIES.labels(result="failed").inc()
         log.error("reminder delivery %s given up after %d attempts: %s", job.id, job.attempts,
                   error[:200])
 

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.audit import SYSTEM, AuditTrail
+from bot.clock import Clock, utcnow
 from bot.db import Database
 from bot.reminders.models import SchedulerLease, as_utc
-from bot.reminders.ports import Clock, system_clock
 
 LEASE_NAME = "reminders"
 
@@ -33,7 +33,7 @@ def default_holder() -> str:
 
 class Lease:
     def __init__(self, database: Database, audit: AuditTrail, *, ttl_s: float,
-                 clock: Clock = system_clock, holder: str | None = None,
+                 clock: Clock = utcnow, holder: str | None = None,
                  name: str = LEASE_NAME) -> None:
         self.database = database
         self.audit = audit

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.models import Base, utcnow
+from bot.clock import utcnow
+from bot.models import Base
 
 # Delivery states: pending (to send at due_at), sending (claimed by a sender; unknown outcome
 # if that sender died), sent, failed (gave up after max attempts).

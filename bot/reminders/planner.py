@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.audit import SYSTEM, AuditTrail
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.reminders.definitions import Reminder
 from bot.reminders.models import (
     PENDING,
@@ -272,7 +272,7 @@ class Planner:
                     round_since=now, in_doubt=False, followup_at=None,
                 ).execution_options(synchronize_session=False)
             )
-            queued = result.rowcount or 0
+            queued = rowcount(result)
             if queued:
                 self.audit.record(
                     session, actor=SYSTEM, action="reminder.followups_queued",

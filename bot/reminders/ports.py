@@ -1,23 +1,19 @@
-"""What the reminder engine needs from a platform beyond the Messenger, and from the clock.
+"""What the reminder engine needs from a platform beyond the Messenger (the clock: bot.clock).
 
 Platform adapters implement these; the engine never imports a platform SDK.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
+from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
+from bot.clock import utcnow
 from bot.messages import Address, MessageRef
 from bot.reminders.definitions import Audience
 
-# Everything that decides "is it due" takes the time from here, so tests move time by hand.
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+system_clock = utcnow  # the old name, re-exported for handlers/ likewise
 
 
 class Directory(Protocol):

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
+from bot.clock import Clock, utcnow
 from bot.config import ConfigError
 from bot.core import Core
 from bot.messages import Messenger
@@ -22,7 +23,7 @@ from bot.reminders.definitions import Reminder, load_reminders
 from bot.reminders.delivery import Pacer, Sender, SendResult
 from bot.reminders.lease import Lease
 from bot.reminders.planner import Planner, PlanResult
-from bot.reminders.ports import Clock, Directory, PostedLookup, system_clock
+from bot.reminders.ports import Directory, PostedLookup
 from bot.scheduler import JobScheduler
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class ReminderScheduler:
                  messengers: Mapping[str, Messenger], *,
                  directories: Mapping[str, Directory] | None = None,
                  lookups: Mapping[str, PostedLookup] | None = None,
-                 clock: Clock = system_clock, holder: str | None = None,
+                 clock: Clock = utcnow, holder: str | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         settings = core.settings.file.reminders

@@ -13,9 +13,11 @@ from enum import Enum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.audit import AuditTrail
-from bot.db import Database
+from bot.clock import Clock, utcnow
+from bot.db import Database, rowcount
 from bot.keys import Keyring
 from bot.messages import User
 from bot.reminders.definitions import Reminder
@@ -29,7 +31,6 @@ from bot.reminders.models import (
     ReminderDelivery,
     as_utc,
 )
-from bot.reminders.ports import Clock, system_clock
 
 
 class AckResult(Enum):
@@ -86,7 +87,7 @@ def recipient_key(user: User) -> str:
 
 class ReminderService:
     def __init__(self, database: Database, audit: AuditTrail, keyring: Keyring,
-                 reminders: Iterable[Reminder], clock: Clock = system_clock) -> None:
+                 reminders: Iterable[Reminder], clock: Clock = utcnow) -> None:
         self.database = database
         self.audit = audit
         self.keyring = keyring
@@ -135,11 +136,11 @@ class ReminderService:
                         .values(state=SENT, round=ReminderDelivery.round - 1)
                         .execution_options(synchronize_session=False)
                     )
-                    closed = session.execute(
+                    closed = rowcount(session.execute(
                         update(ReminderDelivery).where(*closing)
                         .values(acknowledged_at=now, followup_at=None)
                         .execution_options(synchronize_session=False)
-                    ).rowcount or 0
+                    ))
                 next_due = self._restart_clock(session, reminder, me, now)
                 session.flush()
                 self.audit.record(
@@ -153,7 +154,7 @@ class ReminderService:
             return AckOutcome(AckResult.ALREADY, reminder, now)
         return AckOutcome(AckResult.RECORDED, reminder, now, next_due)
 
-    def _restart_clock(self, session, reminder: Reminder, me: str,  # type: ignore[no-untyped-def]
+    def _restart_clock(self, session: Session, reminder: Reminder, me: str,
                        now: datetime) -> datetime | None:
         if reminder.schedule.every_days is None:
             return None

@@ -10,21 +10,17 @@ All three count from `received_at` and are configurable (config `reports:`).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
+from bot.clock import utcnow as utcnow  # re-exported for handlers/ and bot.cli, likewise
 from bot.config import ReportsSettings
 from bot.reports.models import Report
 
-Clock = Callable[[], datetime]
 KINDS = ("acknowledge", "decide", "feedback")
 State = Literal["met", "pending", "due_soon", "overdue"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def aware(value: datetime) -> datetime:

@@ -21,12 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.audit import SYSTEM, AuditTrail
+from bot.clock import Clock, utcnow
 from bot.config import ReportsSettings
 from bot.db import Database
 from bot.keys import Keyring, derive
 from bot.reports import receipts
 from bot.reports.crypto import Sealer
-from bot.reports.deadlines import Clock, Deadline, aware, deadlines, utcnow
+from bot.reports.deadlines import Deadline, aware, deadlines
 from bot.reports.models import KeyCheck, Report, ReportMessage, ReportNotice
 from bot.reports.texts import CATEGORIES
 from bot.untrusted import strict_int
@@ -267,7 +268,7 @@ class Reports:
         if not (allowed and found is not None):
             receipts.burn_time(key)
         with self.database.transaction() as session:
-            subject = _subject(number) if found is not None else "report:unknown"
+            subject = _subject(number) if number and found is not None else "report:unknown"
             self.audit.record(session, actor=ANONYMOUS, action="report.key_rejected",
                               subject=subject)
         return None

