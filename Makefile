@@ -20,6 +20,7 @@ run: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/ruff check bot handlers tests
+	$(BIN)/mypy
 	$(BIN)/compliance-bot kb lint
 	$(BIN)/compliance-bot kb eval tests/eval/questions.yaml --min-top1 0.93 --min-shown 0.97 \
 		--min-abstention 0.90 > /dev/null

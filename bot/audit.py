@@ -169,8 +169,8 @@ def last_checkpoint(path: Path, keyring: Keyring) -> Checkpoint | None:
 class CheckpointWriter:
     """Appends a checkpoint to the checkpoint file and posts it to the auditors' channel.
 
-    A hand-made loop on an Event, like the desk's other clocks: one write per interval, and a
-    failed post is logged and retried at the next interval (the file keeps every checkpoint).
+    Run by the one scheduler (a job the wiring registers): one write per interval, and a failed
+    post is logged and retried at the next interval (the file keeps every checkpoint).
     """
 
     def __init__(self, core: Any, messengers: Any) -> None:
@@ -205,13 +205,6 @@ class CheckpointWriter:
                            Reply(t("audit.checkpoint", lang, line=point.to_json()), lang))
         except MessengerError as exc:
             log.warning("audit checkpoint not posted to %s: %s", self.channel, exc)
-
-    def run(self, stop: Any, interval_s: float) -> None:
-        while not stop.wait(interval_s):
-            try:
-                self.write()
-            except Exception:  # a database outage: try again at the next interval
-                log.exception("audit checkpoint failed")
 
 
 @dataclass(frozen=True)

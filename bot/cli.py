@@ -153,8 +153,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         with database.transaction() as session:
             point = checkpoint(session, keyring)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as out:
-            out.write(point.to_json() + "\n")
+        with path.open("a", encoding="utf-8") as checkpoints:
+            checkpoints.write(point.to_json() + "\n")
         print(point.to_json())
         return 0
     if args.audit_command == "verify":
@@ -273,9 +273,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if not text:
             continue
         if len(text) > limit:
-            result_json = {"answered": False, "entry_id": None, "topics": [], "score": 0.0,
-                           "lang": None, "answer": None,
-                           "error": f"question longer than {limit} characters"}
+            result_json: dict[str, object] = {
+                "answered": False, "entry_id": None, "topics": [], "score": 0.0, "lang": None,
+                "answer": None, "error": f"question longer than {limit} characters"}
             print(json.dumps(result_json, ensure_ascii=False), flush=True)
             continue
         result = engine.search(text, args.lang)
@@ -304,8 +304,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reports(args: argparse.Namespace, settings: Settings) -> int:
     from bot.audit import AuditTrail
+    from bot.clock import utcnow
     from bot.core import open_database
-    from bot.reports.deadlines import utcnow
     from bot.reports.service import Reports
 
     keyring = load_keyring(settings)

@@ -23,6 +23,10 @@ from bot.search.text import detect_lang
 
 log = logging.getLogger(__name__)
 
+# A button that runs a typed command again, so a form it answered with can open: a modal or
+# a dialog needs a click (Slack's trigger, Teams' task/fetch), and a typed message gives none.
+RUN_COMMAND = "command.run"
+
 
 class Dispatcher:
     def __init__(self, registry: Registry, default_lang: str) -> None:
@@ -30,6 +34,7 @@ class Dispatcher:
         self.default_lang = default_lang
         registry.command("help", lambda message, lang: self.help(message.user, lang),
                          en=["help"], ja=["ヘルプ", "使い方"], help="help.help")
+        registry.action("command", self)
 
     # -- messages and commands ---------------------------------------------------------------
 
@@ -86,6 +91,17 @@ class Dispatcher:
             return Reply(t("action.unknown", self.default_lang), self.default_lang,
                          ephemeral=True)
         return handler.handle_action(event)
+
+    def handle_action(self, event: ActionEvent) -> Reply | None:
+        """`command.run`: the launcher's press runs its command (which only opens a form)."""
+        return self.command(IncomingMessage(event.user, event.value, event.channel))
+
+    def launcher(self, reply: Reply, command: str) -> Reply:
+        """In place of a form answering a typed command: its text and a button opening it."""
+        lang = reply.lang
+        return Reply(reply.text or (reply.form.title if reply.form else ""), lang,
+                     ephemeral=True, buttons=[Button(t("form.open", lang), RUN_COMMAND, command,
+                                                     style="primary", opens_form=True)])
 
     def submit(self, submission: FormSubmission) -> FormOutcome:
         handler = self.registry.forms.get(submission.form_id.partition(".")[0])

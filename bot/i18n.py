@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -67,22 +67,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "{limit}文字以内で入力してください。", "en": "At most {limit} characters, please."},
     "console.form.cancelled": {"ja": "中止しました。何も送信していません。",
                                "en": "Cancelled; nothing was sent."},
-    "slack.apology": {
-        "ja": "申し訳ありません。Slack との通信で問題が起きたため、お返事できませんでした。"
-        "少し待ってからもう一度お試しください。",
-        "en": "Sorry, something went wrong talking to Slack and I could not answer. "
-        "Please try again in a moment.",
-    },
-    "teams.apology": {
+    "platform.apology": {
         "ja": "申し訳ありません。問題が起きたため、お返事できませんでした。"
         "少し待ってからもう一度お試しください。",
         "en": "Sorry, something went wrong and I could not answer. "
         "Please try again in a moment.",
     },
-    "teams.open_form": {"ja": "フォームを開く", "en": "Open the form"},
     "teams.done": {"ja": "完了しました。", "en": "Done."},
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
     "form.close": {"ja": "閉じる", "en": "Close"},
+    "form.open": {"ja": "フォームを開く", "en": "Open the form"},
     "console.choices": {"ja": "こちらの質問でしたか？", "en": "Did you mean:"},
     "console.rating": {"ja": "この回答は役に立ちましたか？", "en": "Did this answer help?"},
     "form.saving": {
@@ -128,8 +122,8 @@ class Catalogue:
     def __contains__(self, key: object) -> bool:
         return key in self.messages
 
-    def keys(self) -> list[str]:
-        return list(self.messages)
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.messages))
 
 
 CATALOGUE = Catalogue(MESSAGES)

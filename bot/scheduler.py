@@ -38,9 +38,11 @@ class JobScheduler:
         scheduler = BackgroundScheduler(timezone=UTC)
         now = datetime.now(UTC)
         for job in self._jobs:
+            # next_run_time=None would add the job paused: only passed to start one at once.
+            first = {"next_run_time": now} if job.first_run_now else {}
             scheduler.add_job(_safely(job), IntervalTrigger(seconds=job.every_s, timezone=UTC),
                               id=job.name, name=job.name, max_instances=2, coalesce=True,
-                              next_run_time=now if job.first_run_now else None)
+                              **first)
         scheduler.start()
         self._scheduler = scheduler
         log.info("background jobs: %s", ", ".join(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,8 @@ class Request:
         value = self.environ.get(key)
         return value if isinstance(value, str) else None
 
-    def headers_multi(self) -> dict[str, list[str]]:
-        headers = {key[5:].lower().replace("_", "-"): [value]
+    def headers_multi(self) -> dict[str, str | Sequence[str]]:
+        headers: dict[str, str | Sequence[str]] = {key[5:].lower().replace("_", "-"): [value]
                    for key, value in self.environ.items()
                    if key.startswith("HTTP_") and isinstance(value, str)}
         if self.environ.get("CONTENT_TYPE"):

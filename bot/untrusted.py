@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 # The deepest JSON nesting any platform sends is about ten levels; 64 is far beyond it and far
@@ -97,3 +98,16 @@ def _clean_tree(value: Any) -> Any:
 def is_ascii_header(value: str | None, pattern: str) -> bool:
     """A header value that fully matches `pattern` and is plain ASCII."""
     return value is not None and value.isascii() and re.fullmatch(pattern, value) is not None
+
+
+def text_field(payload: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
+    """A field of a parsed payload when it is text, else `default`: what a platform sent is
+    read for its type before it is used, never trusted to have it."""
+    value = payload.get(key)
+    return value if isinstance(value, str) else default
+
+
+def dict_field(payload: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A field of a parsed payload when it is an object, else an empty one."""
+    value = payload.get(key)
+    return value if isinstance(value, dict) else {}

@@ -26,6 +26,7 @@ from bot.keys import generate_key
 from bot.search.semantic import default_cache_dir
 from tests.slack import SlackHarness
 from tests.slack_api import FakeSlackAPI
+from tests.teams_api import FakeTeams
 
 REPO = Path(__file__).resolve().parent.parent
 # Child processes share this process's cache of knowledge-base phrasing vectors (they are
@@ -147,6 +148,13 @@ def suggesting_core(database: Database, make_settings) -> Iterator[Core]:  # typ
 @pytest.fixture
 def slack_api() -> Iterator[FakeSlackAPI]:
     with FakeSlackAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def teams_api() -> Iterator[FakeTeams]:
+    """The loopback Microsoft side: login, signing keys and the Bot Connector."""
+    with FakeTeams() as api:
         yield api
 
 

@@ -22,17 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit import SYSTEM
-from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
-from bot.clock import utcnow
+from bot.clock import Clock, utcnow
 from bot.core import Core
 from bot.escalations.models import CLAIMED, OPEN, RESOLVED, Escalation, EscalationMessage
 from bot.escalations.routing import route
 from bot.escalations.settings import split_channel
 from bot.escalations.sla import BusinessCalendar, aware
 from bot.escalations.views import Views
-from bot.i18n import t
 from bot.messages import Address, MessageRef, Messenger, MessengerError, Reply, User
 from bot.models import Question
+from bot.refusal import Refusal
 from bot.search.text import detect_lang
 
 log = logging.getLogger(__name__)
@@ -46,14 +45,6 @@ EVENTS = {"claim": "claimed", "reassign": "reassigned", "resolve": "resolved",
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else aware(moment).astimezone(UTC).isoformat()
-
-
-class Refusal(Exception):
-    """An action that is not allowed or not possible now; the user sees `reply`."""
-
-    def __init__(self, key: str, lang: str, **values: Any) -> None:
-        super().__init__(key)
-        self.reply = Reply(t(key, lang, **values), lang, ephemeral=True)
 
 
 @dataclass
@@ -120,7 +111,7 @@ class EscalationService:
                 select(Escalation).where(Escalation.id == escalation_id).with_for_update()
             ).scalar_one_or_none()
             if escalation is None:
-                raise Refusal("esc.unknown", lang, id=escalation_id)
+                raise Refusal("esc.unknown", lang=lang, id=escalation_id)
             yield session, escalation
 
     def get(self, escalation_id: int) -> Escalation | None:
@@ -253,16 +244,16 @@ class EscalationService:
                                    subject=f"escalation:{escalation_id}",
                                    details={"action": action})
         log.info("escalation %s: %s refused to a non-member", escalation_id, action)
-        raise Refusal("esc.refused", self.desk_lang)
+        raise Refusal("esc.refused", lang=self.desk_lang)
 
     def for_desk(self, user: User, escalation_id: int, action: str) -> Escalation:
         """The escalation a desk member is about to open a form for."""
         self.require_member(user, action, escalation_id)
         escalation = self.get(escalation_id)
         if escalation is None:
-            raise Refusal("esc.unknown", self.desk_lang, id=escalation_id)
+            raise Refusal("esc.unknown", lang=self.desk_lang, id=escalation_id)
         if escalation.status == RESOLVED:
-            raise Refusal("esc.reopen_first", self.desk_lang)
+            raise Refusal("esc.reopen_first", lang=self.desk_lang)
         return escalation
 
     def _change(self, user: User, action: str, escalation_id: int,
@@ -288,9 +279,9 @@ class EscalationService:
 
         def change(escalation: Escalation, now: datetime) -> None:
             if escalation.status == RESOLVED:
-                raise Refusal("esc.already_resolved", self.desk_lang)
+                raise Refusal("esc.already_resolved", lang=self.desk_lang)
             if escalation.owner == member:
-                raise Refusal("esc.already_yours", self.desk_lang)
+                raise Refusal("esc.already_yours", lang=self.desk_lang)
             self._take(escalation, member, self.member_name(member, user), now)
 
         return self._change(user, "claim", escalation_id, change)
@@ -298,9 +289,9 @@ class EscalationService:
     def reassign(self, user: User, escalation_id: int, member: str) -> Escalation:
         def change(escalation: Escalation, now: datetime) -> None:
             if member not in self.settings.members:
-                raise Refusal("esc.reassign.not_member", self.desk_lang)
+                raise Refusal("esc.reassign.not_member", lang=self.desk_lang)
             if escalation.status == RESOLVED:
-                raise Refusal("esc.already_resolved", self.desk_lang)
+                raise Refusal("esc.already_resolved", lang=self.desk_lang)
             self._take(escalation, member, self.member_name(member), now)
 
         return self._change(user, "reassign", escalation_id, change)
@@ -310,7 +301,7 @@ class EscalationService:
 
         def change(escalation: Escalation, now: datetime) -> None:
             if escalation.status == RESOLVED:
-                raise Refusal("esc.already_resolved", self.desk_lang)
+                raise Refusal("esc.already_resolved", lang=self.desk_lang)
             if escalation.owner is None:
                 self._take(escalation, member, self.member_name(member, user), now)
             escalation.status, escalation.status_since, escalation.resolved_at = (
@@ -321,7 +312,7 @@ class EscalationService:
     def reopen(self, user: User, escalation_id: int) -> Escalation:
         def change(escalation: Escalation, now: datetime) -> None:
             if escalation.status != RESOLVED:
-                raise Refusal("esc.not_resolved", self.desk_lang)
+                raise Refusal("esc.not_resolved", lang=self.desk_lang)
             escalation.status = CLAIMED if escalation.owner else OPEN
             escalation.status_since, escalation.resolved_at = now, None
 
@@ -336,13 +327,13 @@ class EscalationService:
         if messenger is None:
             log.warning("escalation %s: no %s messenger for the reply", escalation_id,
                         escalation.platform)
-            raise Refusal("esc.reply_failed", self.desk_lang)
+            raise Refusal("esc.reply_failed", lang=self.desk_lang)
         try:
             ref = messenger.post(Address("user", escalation.dm_user, thread=escalation.dm_thread),
                                  self.views.desk_reply_dm(escalation, text, name))
         except MessengerError as exc:
             log.warning("escalation %s: reply not delivered (%s)", escalation_id, exc)
-            raise Refusal("esc.reply_failed", self.desk_lang) from None
+            raise Refusal("esc.reply_failed", lang=self.desk_lang) from None
         now = self.now()
         actor = self.core.pseudonym(user)
         with self._locked(escalation_id, self.desk_lang) as (session, escalation):
@@ -371,12 +362,12 @@ class EscalationService:
         escalation = self.get(escalation_id)
         lang = escalation.lang if escalation else self.desk_lang
         if escalation is None:
-            raise Refusal("esc.unknown", lang, id=escalation_id)
+            raise Refusal("esc.unknown", lang=lang, id=escalation_id)
         actor = self.core.pseudonym(user)
         if escalation.requester != actor:
             with self.core.database.transaction() as session:
                 self._audit(session, actor, "refused", escalation, details={"action": action})
-            raise Refusal("esc.not_yours", lang)
+            raise Refusal("esc.not_yours", lang=lang)
         return escalation
 
     def requester_answer(self, user: User, escalation_id: int, text: str) -> Escalation:

@@ -8,12 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
-from bot.clock import utcnow
 from bot.messages import Address, MessageRef
 from bot.reminders.definitions import Audience
-
-system_clock = utcnow  # the old name, re-exported for handlers/ likewise
 
 
 class Directory(Protocol):

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from bot.clock import Clock as Clock  # re-exported for handlers/ until they use bot.clock
-from bot.clock import utcnow as utcnow  # re-exported for handlers/ and bot.cli, likewise
 from bot.config import ReportsSettings
 from bot.reports.models import Report
 

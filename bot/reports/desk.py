@@ -1,6 +1,6 @@
 """What the desk channel hears about reports: new cases and deadlines, never content.
 
-`DeskNotifier.tick()` is meant to run every minute or so (`run` does that on a thread): it
+`DeskNotifier.tick()` runs every minute or so (the report feature's job): it
 posts the notice of each new report once its random delay has passed, a reminder when a
 deadline is near and again when it is overdue, each once, and purges closed cases past their
 retention. The clock is the one `Reports` was given, so tests move time forward.
@@ -9,7 +9,6 @@ retention. The clock is the one `Reports` was given, so tests move time forward.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 
 from bot.i18n import t
@@ -66,12 +65,3 @@ class DeskNotifier:
         button = Button(t("desk.open", lang), OPEN, notice.case_number, style="primary",
                         opens_form=True)
         return Reply(text, lang, buttons=[button])
-
-    def run(self, stop: threading.Event, interval_s: float = 60.0) -> None:
-        """Tick until `stop` is set; a failing tick is logged and retried, never fatal."""
-        while not stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("report desk tick failed")
-            stop.wait(interval_s)

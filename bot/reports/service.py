@@ -25,6 +25,7 @@ from bot.clock import Clock, utcnow
 from bot.config import ReportsSettings
 from bot.db import Database
 from bot.keys import Keyring, derive
+from bot.refusal import Refusal
 from bot.reports import receipts
 from bot.reports.crypto import Sealer
 from bot.reports.deadlines import Deadline, aware, deadlines
@@ -98,19 +99,6 @@ class CaseView(CaseSummary):
     identity: str | None = None
     excluded_count: int = 0
     messages: list[Mail] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: Literal["not_desk_member", "excluded", "unknown_case"]
-
-
-class InvalidUpdate(Exception):
-    """A desk update the case's state does not allow; names the form field at fault."""
-
-    def __init__(self, field_name: str, message_key: str, **values: Any) -> None:
-        super().__init__(message_key)
-        self.field_name, self.message_key, self.values = field_name, message_key, values
 
 
 @dataclass(frozen=True)
@@ -330,70 +318,78 @@ class Reports:
 
     # -- the desk ----------------------------------------------------------------------------
 
-    def desk_open(self, member: str, actor: str, case_number: str) -> CaseView | Refused:
-        """Every opening and every refusal is an audit event."""
+    def desk_open(self, member: str, actor: str, case_number: str) -> CaseView:
+        """Every opening and every refusal is an audit event (a refusal is raised once its
+        event is committed)."""
         with self.database.transaction() as session:
             report, refused = self._access(session, member, actor, case_number)
-            if refused:
-                return refused
-            assert report is not None
-            self.audit.record(session, actor=actor, action="report.opened",
-                              subject=_subject(report.case_number))
-            return self._view(session, report)
+            if report is not None:
+                self.audit.record(session, actor=actor, action="report.opened",
+                                  subject=_subject(report.case_number))
+                return self._view(session, report)
+        assert refused is not None
+        raise refused
 
     def desk_update(
         self, member: str, actor: str, case_number: str, *, message: str = "", status: str = "",
         note: str = "",
-    ) -> CaseView | Refused | None:
+    ) -> CaseView | None:
         """Write to the reporter, move the status, send a reason or outcome; None: no change.
 
         A desk message acknowledges receipt; deciding (investigate or not) meets the 20-day
         clock; a reason or outcome is feedback; closing meets all three.
         """
-        now = self.clock()
         with self.database.transaction() as session:
             report, refused = self._access(session, member, actor, case_number, lock=True)
-            if refused:
-                return refused
-            assert report is not None
-            status = status or report.status
-            if report.purged_at is not None:
-                raise InvalidUpdate("message", "case.mailbox.purged")
-            if status != report.status and status not in TRANSITIONS[report.status]:
-                raise InvalidUpdate("status", "desk.error.status")
-            if status != report.status and status in NEEDS_NOTE and not note:
-                raise InvalidUpdate("note", "desk.error.note_required", status=status)
-            if not (message or note or status != report.status):
-                return None
-            before = _state(report)
-            if message:
-                self._desk_message(session, report, actor, "message", message)
-            if note:
-                kind = NEEDS_NOTE.get(status, "feedback")
-                self._desk_message(session, report, actor, kind, note)
-                report.feedback_at = report.feedback_at or now
-            if status == "received":
-                status = "acknowledged"
-            report.acknowledged_at = report.acknowledged_at or now
-            if status in DECIDED:
-                report.decided_at = report.decided_at or now
-            if status == "closed":
-                report.closed_at = now
-            report.status = status
-            after = _state(report)
-            if after != before:
-                self.audit.record(session, actor=actor, action="report.status_changed",
-                                  subject=_subject(case_number), before=before, after=after)
-            return self._view(session, report)
+            if report is not None:
+                return self._update(session, report, actor, message, status, note)
+        assert refused is not None
+        raise refused
 
-    def desk_list(self, member: str, actor: str) -> list[CaseSummary] | Refused:
+    def _update(self, session: Session, report: Report, actor: str, message: str, status: str,
+                note: str) -> CaseView | None:
+        """Raises a Refusal naming the form field at fault when the case's state forbids it."""
+        now = self.clock()
+        case_number = report.case_number
+        status = status or report.status
+        if report.purged_at is not None:
+            raise Refusal("case.mailbox.purged", field="message")
+        if status != report.status and status not in TRANSITIONS[report.status]:
+            raise Refusal("desk.error.status", field="status")
+        if status != report.status and status in NEEDS_NOTE and not note:
+            raise Refusal("desk.error.note_required", field="note", status=status)
+        if not (message or note or status != report.status):
+            return None
+        before = _state(report)
+        if message:
+            self._desk_message(session, report, actor, "message", message)
+        if note:
+            kind = NEEDS_NOTE.get(status, "feedback")
+            self._desk_message(session, report, actor, kind, note)
+            report.feedback_at = report.feedback_at or now
+        if status == "received":
+            status = "acknowledged"
+        report.acknowledged_at = report.acknowledged_at or now
+        if status in DECIDED:
+            report.decided_at = report.decided_at or now
+        if status == "closed":
+            report.closed_at = now
+        report.status = status
+        after = _state(report)
+        if after != before:
+            self.audit.record(session, actor=actor, action="report.status_changed",
+                              subject=_subject(case_number), before=before, after=after)
+        return self._view(session, report)
+
+    def desk_list(self, member: str, actor: str) -> list[CaseSummary]:
         """Open cases, oldest first, without content; a case the member is excluded from is
         left out."""
-        with self.database.transaction() as session:
-            if member not in self.desk_members:
+        if member not in self.desk_members:
+            with self.database.transaction() as session:
                 self.audit.record(session, actor=actor, action="report.list_refused",
                                   subject="reports", details={"reason": "not_desk_member"})
-                return Refused("not_desk_member")
+            raise Refusal("desk.list_refused", reason="not_desk_member")
+        with self.database.transaction() as session:
             query = select(Report).where(Report.closed_at.is_(None)).order_by(Report.received_at)
             cases = [self._summary(report) for report in session.scalars(query)
                      if not self._is_excluded(report, member)]
@@ -412,7 +408,7 @@ class Reports:
 
     def _access(
         self, session: Session, member: str, actor: str, case_number: str, lock: bool = False
-    ) -> tuple[Report | None, Refused | None]:
+    ) -> tuple[Report | None, Refusal | None]:
         number = receipts.normalise_case_number(case_number)
         report = self._get(session, number, lock=lock) if number else None
         reason: Literal["not_desk_member", "excluded", "unknown_case"] | None = None
@@ -426,7 +422,8 @@ class Reports:
             return report, None
         self.audit.record(session, actor=actor, action="report.open_refused",
                           subject=_subject(number or "unknown"), details={"reason": reason})
-        return None, Refused(reason)
+        key = "desk.unknown_case" if reason == "unknown_case" else "desk.refused"
+        return None, Refusal(key, reason=reason)
 
     def _is_excluded(self, report: Report, member: str) -> bool:
         if not report.exclusions:

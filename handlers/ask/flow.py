@@ -110,7 +110,7 @@ class AskFlow:
                  question.entry_id, question.score, question.answered)
         QUESTIONS.labels("answered" if result.answered else "abstained").inc()
         ANSWER_SECONDS.observe(time.perf_counter() - started)
-        if not result.answered:
+        if not result.answered or result.best is None:
             return self._abstain(question.id, lang, result)
         return self._answer(question.id, result.best.entry, lang, result)
 

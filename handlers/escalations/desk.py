@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.escalations.routing import check_settings
-from bot.escalations.service import EscalationService, Refusal, SweepResult
+from bot.escalations.service import EscalationService, SweepResult
 from bot.escalations.views import (
     CLAIM,
     REASSIGN,
@@ -31,6 +31,7 @@ from bot.messages import (
     IncomingMessage,
     Reply,
 )
+from bot.refusal import Refusal
 from bot.untrusted import strict_int
 from handlers.escalations.requester import EscalateFlow, clean, text_error
 
@@ -76,7 +77,7 @@ class DeskFlow:
             else:
                 return self._invalid()
         except Refusal as refusal:
-            return refusal.reply
+            return refusal.reply()
         return None
 
     # -- forms -------------------------------------------------------------------------------
@@ -98,7 +99,7 @@ class DeskFlow:
             else:
                 return FormOutcome(reply=Reply(t("form.unknown", self.lang), self.lang))
         except Refusal as refusal:
-            return FormOutcome(reply=refusal.reply)
+            return FormOutcome(reply=refusal.reply())
         return FormOutcome()
 
     # -- around the flows --------------------------------------------------------------------

@@ -8,7 +8,7 @@ and the form says so, so nobody sends a report here by mistake.
 from __future__ import annotations
 
 from bot.core import Core
-from bot.escalations.service import EscalationService, Refusal
+from bot.escalations.service import EscalationService
 from bot.escalations.settings import URGENCIES
 from bot.escalations.views import ANSWER, ANSWER_FORM, ESCALATE, ESCALATE_FORM
 from bot.i18n import t
@@ -21,6 +21,7 @@ from bot.messages import (
     Reply,
 )
 from bot.models import Question
+from bot.refusal import Refusal
 from bot.search.text import detect_lang
 from bot.untrusted import strict_int
 
@@ -87,7 +88,7 @@ class EscalateFlow:
             try:
                 escalation = self.service.for_requester(event.user, number, "answer")
             except Refusal as refusal:
-                return refusal.reply
+                return refusal.reply()
             form = self.service.views.answer_form(escalation, self.limit)
             return Reply(form.title, escalation.lang, form=form)
         return Reply(t("action.invalid", self.service.desk_lang), self.service.desk_lang,
@@ -150,7 +151,7 @@ class EscalateFlow:
         try:
             escalation = self.service.requester_answer(submission.user, number, text)
         except Refusal as refusal:
-            return FormOutcome(reply=refusal.reply)
+            return FormOutcome(reply=refusal.reply())
         return FormOutcome(reply=Reply(t("esc.answer.sent", escalation.lang, id=number),
                                        escalation.lang))
 

@@ -18,8 +18,9 @@ from bot.messages import (
     Reply,
     User,
 )
+from bot.refusal import Refusal
 from bot.reports.receipts import normalise_case_number
-from bot.reports.service import CONTENT_FIELDS, CaseSummary, CaseView, InvalidUpdate, Refused
+from bot.reports.service import CONTENT_FIELDS, CaseSummary, CaseView
 from bot.reports.texts import category_label, deadline_label, status_label
 from handlers.reports.common import cleaned, lang_of, length_errors
 from handlers.reports.ids import DESK, LIMITS, MAX_LISTED, OPEN
@@ -39,9 +40,10 @@ class CaseworkFlow(MailboxFlow):
 
     def cases_command(self, message: IncomingMessage, lang: str) -> Reply:
         user = message.user
-        cases = self.reports.desk_list(user.key, self.core.pseudonym(user))
-        if isinstance(cases, Refused):
-            return Reply(t("desk.list_refused", lang), lang, ephemeral=True)
+        try:
+            cases = self.reports.desk_list(user.key, self.core.pseudonym(user))
+        except Refusal as refusal:
+            return refusal.reply(lang)
         lines = [self._list_line(case, lang) for case in cases[:MAX_LISTED]]
         buttons = [Button(f"{t('desk.open', lang)} {case.case_number}", OPEN, case.case_number,
                           opens_form=True)
@@ -64,10 +66,10 @@ class CaseworkFlow(MailboxFlow):
     # -- the desk ----------------------------------------------------------------------------
 
     def _desk_open(self, user: User, case_number: str, lang: str) -> Reply:
-        view = self.reports.desk_open(user.key, self.core.pseudonym(user), case_number)
-        if isinstance(view, Refused):
-            key = "desk.unknown_case" if view.reason == "unknown_case" else "desk.refused"
-            return Reply(t(key, lang), lang, ephemeral=True)
+        try:
+            view = self.reports.desk_open(user.key, self.core.pseudonym(user), case_number)
+        except Refusal as refusal:
+            return refusal.reply(lang)
         return Reply(t("desk.opening", lang, case=view.case_number), lang, ephemeral=True,
                      form=self.desk_form(view, lang))
 
@@ -122,12 +124,11 @@ class CaseworkFlow(MailboxFlow):
                 user.key, self.core.pseudonym(user), case_number,
                 message=values.get("message", ""), status=values.get("status", ""),
                 note=values.get("note", ""))
-        except InvalidUpdate as exc:
-            extra = {k: status_label(v, lang) for k, v in exc.values.items()}
-            return FormOutcome(errors={exc.field_name: t(exc.message_key, lang, **extra)})
-        if isinstance(view, Refused):
-            key = "desk.unknown_case" if view.reason == "unknown_case" else "desk.refused"
-            return FormOutcome(reply=Reply(t(key, lang), lang))
+        except Refusal as refusal:
+            if refusal.field is None:  # not the form's fault: the case is not theirs to change
+                return FormOutcome(reply=refusal.reply(lang))
+            labels = {k: status_label(v, lang) for k, v in refusal.values.items()}
+            return FormOutcome(errors={refusal.field: refusal.text(lang, **labels)})
         if view is None:
             return FormOutcome(reply=Reply(t("desk.nothing", lang), lang))
         return FormOutcome(reply=Reply(

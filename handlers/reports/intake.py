@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.i18n import t
 from bot.messages import (
     Choice,
+    FieldKind,
     Form,
     FormField,
     FormOutcome,
@@ -41,9 +42,9 @@ class IntakeFlow(ReportsBase):
 
 
     def intake_form(self, lang: str) -> Form:
-        def text(name: str, kind: str = "text", required: bool = False,
+        def text(name: str, kind: FieldKind = "text", required: bool = False,
                  hint: bool = False) -> FormField:
-            return FormField(name, t(f"report.field.{name}", lang), kind,  # type: ignore[arg-type]
+            return FormField(name, t(f"report.field.{name}", lang), kind,
                              required=required, max_length=LIMITS[name],
                              hint=t(f"report.field.{name}.hint", lang) if hint else None)
 
@@ -106,7 +107,10 @@ class IntakeFlow(ReportsBase):
             title=t("report.receipt.title", lang),
             fields=[(t("report.receipt.case_number", lang), receipt.case_number),
                     (t("report.receipt.key", lang), receipt.secret_key)],
-        ), undo=lambda: self.reports.withdraw(receipt.case_number))
+        ), undo=lambda: self._withdraw(receipt.case_number))
+
+    def _withdraw(self, case_number: str) -> None:
+        self.reports.withdraw(case_number)
 
     def _exclusions(self, raw: str, platform: str, lang: str) -> tuple[tuple[str, ...], str]:
         """Desk members named by platform:id, a bare id (the reporter's platform) or <@id>."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from bot.escalations.views import (
 )
 from bot.messages import Button, FormSubmission, MessageRef
 from bot.models import AuditEvent
+from bot.scheduler import JobScheduler
 from tests.handlers.messenger import (
     DESK_CHANNEL,
     EMPLOYEE,
@@ -330,18 +332,22 @@ def test_start_checks_then_sweeps_in_the_background(desk):
     answer = desk.say(UNANSWERABLE)
     desk.submit(desk.press(button(answer, ESCALATE), EMPLOYEE), EMPLOYEE)
     desk.messenger.failing = False
-    stop = desk.desk.start(interval_s=0.05)
+    desk.bot.check()  # what `run` does once the platforms are connected
+    # The feature's own job on the one scheduler, its interval shortened for the test.
+    [sweep] = [replace(job, every_s=0.05) for job in desk.bot.registry.jobs
+               if job.name == "escalations.sla"]
+    scheduler = JobScheduler([sweep]).start()
     try:
         for _ in range(200):
             if len(desk.messenger.posts) > card_count:
                 break
             time.sleep(0.05)
     finally:
-        stop()
+        scheduler.stop()
     assert len(desk.messenger.top_level(DESK_CHANNEL)) == 1
     desk.messenger.channels.discard(LEAD_CHANNEL)
     with pytest.raises(ConfigError, match=r"^desk\.lead_channel: "):
-        desk.desk.start()
+        desk.bot.check()
 
 
 # -- the same flow on the loopback Slack Web API ----------------------------------------------

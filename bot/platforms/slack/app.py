@@ -14,6 +14,7 @@ from bot.core import Core
 from bot.dispatch import Dispatcher
 from bot.events import EventLedger
 from bot.health import Readiness
+from bot.platforms.shared import quiet
 from bot.platforms.slack.context import SlackContext
 from bot.platforms.slack.directory import DIRECTORY_SCOPES
 from bot.platforms.slack.listeners import register
@@ -34,15 +35,9 @@ REQUIRED_SCOPES = frozenset({
 BOT_EVENTS = frozenset({"app_home_opened", "app_mention", "message.im"})
 
 
-def quiet_slack_libraries() -> None:
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
-
-
 def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App, SlackContext]:
     """auth.test runs here: a revoked or mistyped token stops start-up with one line."""
-    quiet_slack_libraries()
+    quiet(QUIET_LOGGERS)
     client = web_client(slack)
     try:
         auth = client.auth_test()
@@ -73,7 +68,7 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App,
         logging.getLogger("bot.platforms.slack").warning(
             "slack request not handled: %s", type(error).__name__)
 
-    ctx = SlackContext(dispatcher, client, EventLedger(core.database, "slack"))
+    ctx = SlackContext(dispatcher, core, client, EventLedger(core.database, "slack"))
     register(app, ctx)
     return app, ctx
 
@@ -89,7 +84,7 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
 
         handler = SocketModeHandler(app, slack.app_token)
         try:
-            handler.connect()
+            handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         except Exception as exc:
             raise ConfigError(f"SLACK_APP_TOKEN: cannot open Socket Mode ({exc})") from None
         log.info("Slack: Socket Mode connected")

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.i18n import t
 from bot.messages import Button, Form, FormField, Reply
+from bot.platforms.shared import button_rows, cut
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -23,12 +24,8 @@ ACTION_SEPARATOR = "|"
 MAX_BUTTONS_PER_BLOCK = 5
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
 
 
 def escape(text: str) -> str:
@@ -73,19 +70,15 @@ def _button(button: Button, position: int) -> dict[str, Any]:
 
 
 def button_blocks(buttons: list[Button]) -> list[dict[str, Any]]:
-    """Suggestions get one row each (their labels are whole questions); the rest share rows."""
+    """One actions block per row of the shared rule (`shared.button_rows`)."""
     blocks: list[dict[str, Any]] = []
-    row: list[dict[str, Any]] = []
-    for position, button in enumerate(buttons):
-        if len(button.label) > 30:
-            blocks.append({"type": "actions", "elements": [_button(button, position)]})
-            continue
-        row.append(_button(button, position))
-        if len(row) == MAX_BUTTONS_PER_BLOCK:
-            blocks.append({"type": "actions", "elements": row})
-            row = []
-    if row:
-        blocks.append({"type": "actions", "elements": row})
+    position = 0
+    for row in button_rows(buttons, long_label=30, per_row=MAX_BUTTONS_PER_BLOCK):
+        elements = []
+        for button in row:
+            elements.append(_button(button, position))
+            position += 1
+        blocks.append({"type": "actions", "elements": elements})
     return blocks
 
 
@@ -96,13 +89,13 @@ def reply_blocks(reply: Reply) -> list[dict[str, Any]]:
     for chunk in split_text(escape(reply.text)):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
     if reply.fields:
-        fields = [{"type": "mrkdwn", "text": _cut(f"*{escape(name)}*\n{escape(value)}", 2000)}
+        fields = [{"type": "mrkdwn", "text": cut(f"*{escape(name)}*\n{escape(value)}", 2000)}
                   for name, value in reply.fields]
         for start in range(0, len(fields), 10):  # a section holds at most 10 fields
             blocks.append({"type": "section", "fields": fields[start : start + 10]})
     if reply.footnote:
         blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": _cut(escape(reply.footnote), SECTION_LIMIT)}]})
+            {"type": "mrkdwn", "text": cut(escape(reply.footnote), SECTION_LIMIT)}]})
     buttons = button_blocks(reply.buttons)
     room = MAX_BLOCKS - len(buttons)
     if len(blocks) > room:
@@ -115,7 +108,7 @@ def fallback_text(reply: Reply) -> str:
     head = f"{reply.title}\n" if reply.title else ""
     # Slack parses `text` as mrkdwn too: escaped like every block, or a user's "<!channel>"
     # becomes a mass ping and "<https://evil|Reset your password>" a disguised link.
-    return _cut(escape(head + reply.text), FALLBACK_LIMIT)
+    return cut(escape(head + reply.text), FALLBACK_LIMIT)
 
 
 def message_args(reply: Reply) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -13,12 +12,15 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.core import Core
 from bot.dispatch import Dispatcher
 from bot.events import EventLedger
 from bot.i18n import t
 from bot.messages import Reply, User
+from bot.platforms.shared import Route, count_api_error, log_failure, route
 from bot.platforms.slack.blocks import message_args, modal_view
 from bot.platforms.slack.messenger import api_error
+from bot.untrusted import dict_field, text_field
 
 log = logging.getLogger("bot.platforms.slack")
 
@@ -52,6 +54,7 @@ def payload_user(body: dict[str, Any]) -> User | None:
 @dataclass
 class SlackContext:
     dispatcher: Dispatcher
+    core: Core
     client: WebClient
     ledger: EventLedger
 
@@ -69,6 +72,23 @@ class SlackContext:
         else:
             self.client.chat_postMessage(channel=channel, **message_args(reply), **kwargs)
 
+    def deliver(self, reply: Reply, *, user: str, channel: str | None = None,
+                thread: str | None = None, trigger: object = None,
+                respond: Callable[..., Any] | None = None) -> None:
+        """Where a reply goes (`shared.route`): its form opens with the trigger; a private
+        reply goes through response_url where Slack gave one (it needs no channel
+        membership), else ephemeral in the channel; the rest is posted where the user spoke,
+        or to their DM when that was the home tab or a modal."""
+        where = route(reply)
+        if where is Route.FORM and isinstance(trigger, str):
+            self.open_form(trigger, reply)
+        elif where is not Route.HERE and respond is not None:
+            respond(response_type="ephemeral", replace_original=False, **message_args(reply))
+        elif channel:
+            self.post(channel, reply, user=user, thread=thread)
+        else:
+            self.post(user, reply)
+
     def open_form(self, trigger_id: str, reply: Reply) -> None:
         assert reply.form is not None
         self.client.views_open(trigger_id=trigger_id, view=modal_view(reply.form))
@@ -76,7 +96,7 @@ class SlackContext:
     def apologise(self, channel: str | None, user: str | None, lang: str | None) -> None:
         if not channel:
             return
-        reply = Reply(t("slack.apology", lang or self.default_lang), lang or self.default_lang,
+        reply = Reply(t("platform.apology", lang or self.default_lang), lang or self.default_lang,
                       ephemeral=True)
         try:
             self.post(channel, reply, user=user)
@@ -88,15 +108,11 @@ class SlackContext:
 
 def where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     """The channel and user a payload came from, for an apology; (None, None) if unknown."""
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    channel = event.get("channel") or body.get("channel_id")
-    if isinstance(body.get("channel"), dict):
-        channel = body["channel"].get("id")
-    user = event.get("user") or body.get("user_id")
-    if isinstance(body.get("user"), dict):
-        user = body["user"].get("id")
-    channel = channel if isinstance(channel, str) else None
-    user = user if isinstance(user, str) else None
+    event = dict_field(body, "event")
+    channel = (text_field(dict_field(body, "channel"), "id") or text_field(event, "channel")
+               or text_field(body, "channel_id"))
+    user = (text_field(dict_field(body, "user"), "id") or text_field(event, "user")
+            or text_field(body, "user_id"))
     return channel, user
 
 
@@ -114,11 +130,11 @@ def guarded(ctx: SlackContext, name: str) -> Callable[[Callable[..., None]], Cal
                 listener(*args, **kwargs)
                 return
             except SlackClientError as exc:
-                log.error("%s: Slack Web API call failed: %s", name, api_error(exc))
+                code = api_error(exc)
+                count_api_error("slack", code)
+                log_failure(log, f"{name}: Slack Web API call failed", exc, code=code)
             except Exception as exc:  # a bug must not pass silently, nor leak the payload
-                log.error("%s: failed: %s", name, type(exc).__name__)
-                # Frames only: an exception's message may quote the payload, its code may not.
-                log.debug("%s: at\n%s", name, "".join(traceback.format_tb(exc.__traceback__)))
+                log_failure(log, name, exc)
             body = kwargs.get("body")
             if isinstance(body, dict) and body.get("type") != "view_submission":
                 channel, user = where(body)

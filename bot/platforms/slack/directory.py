@@ -48,8 +48,8 @@ def reminder_ports(slack: SlackEnv, *, timeout_s: int = 10) -> tuple[SlackMessen
     retried after a connection reset could arrive twice. Keep `timeout_s` below
     `reminders.post_timeout_s`.
     """
-    kwargs = {"base_url": slack.api_url} if slack.api_url else {}
-    client = WebClient(token=slack.bot_token, timeout=timeout_s, **kwargs)
+    client = WebClient(token=slack.bot_token, timeout=timeout_s,
+                       base_url=slack.api_url or WebClient.BASE_URL)
     client.retry_handlers = []
     return SlackMessenger(client), SlackDirectory(client)
 
@@ -66,7 +66,7 @@ class SlackDirectory:
         """People only: bots, Slackbot and deactivated accounts never get a reminder."""
         try:
             if audience.kind == "usergroup":
-                response = self.client.usergroups_users_list(usergroup=audience.target)
+                response = self.client.usergroups_users_list(usergroup=audience.target or "")
                 return self._people(response.get("users", []))
             if audience.kind == "channel":
                 ids = [user for page in self._pages(self.client.conversations_members,

@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import SlackEnv
 from bot.messages import Address, MessageRef, MessengerError, Reply
+from bot.platforms.shared import count_api_error
 from bot.platforms.slack.blocks import message_args
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,8 @@ log = logging.getLogger(__name__)
 
 def web_client(slack: SlackEnv, *, rate_limit_retries: int = 3) -> WebClient:
     """Retries honour Retry-After on 429 (slack_sdk's handler) and reconnect on resets."""
-    kwargs = {"base_url": slack.api_url} if slack.api_url else {}
-    client = WebClient(token=slack.bot_token, timeout=10, **kwargs)
+    client = WebClient(token=slack.bot_token, timeout=10,
+                       base_url=slack.api_url or WebClient.BASE_URL)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
@@ -44,10 +45,9 @@ class SlackMessenger:
 
     def post(self, to: Address, reply: Reply) -> MessageRef:
         # A user id as the channel of chat.postMessage opens (or reuses) the bot's DM with them.
-        kwargs = {"thread_ts": to.thread} if to.thread else {}
         try:
-            response = self.client.chat_postMessage(channel=to.id, **message_args(reply),
-                                                    **kwargs)
+            response = self.client.chat_postMessage(channel=to.id, thread_ts=to.thread or None,
+                                                    **message_args(reply))
         except SlackClientError as exc:
             raise messenger_error(exc) from None
         return MessageRef("slack", str(response["channel"]), str(response["ts"]))
@@ -65,11 +65,13 @@ class SlackMessenger:
         except SlackClientError as exc:
             log.warning("channel check failed: %s", api_error(exc))
             return False
-        return bool(info.get("channel", {}).get("is_member", False))
+        found = info.get("channel")
+        return isinstance(found, dict) and bool(found.get("is_member", False))
 
 
 def messenger_error(exc: SlackClientError) -> MessengerError:
     """The neutral error, carrying Slack's Retry-After when the call was rate limited."""
+    count_api_error("slack", api_error(exc))
     retry_after: float | None = None
     if isinstance(exc, SlackApiError) and exc.response.status_code == 429:
         header = exc.response.headers.get("Retry-After") or exc.response.headers.get(

@@ -25,7 +25,6 @@ Nothing here logs an activity, a text or an id; a failure is one line naming its
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -47,6 +46,7 @@ from bot.messages import (
     MessengerError,
     Reply,
 )
+from bot.platforms.shared import log_failure
 from bot.platforms.teams.activities import Activity, clean_text
 from bot.platforms.teams.cards import (
     FORM_KEY,
@@ -177,7 +177,7 @@ class TeamsBot:
 
     def _deliver(self, activity: Activity, reply: Reply, recipe: dict[str, str]) -> None:
         if reply.form is not None:
-            label = t("teams.open_form", reply.lang)
+            label = t("form.open", reply.lang)
             self._send_private(activity, launcher_activity(reply, recipe, label))
         elif reply.ephemeral:
             self._send_private(activity, message_activity(reply))
@@ -283,7 +283,7 @@ class TeamsBot:
             return self._on_invoke(activity)
         except Exception as exc:
             _log_failure(f"invoke {activity.name or ''}".strip(), exc)
-            return task_message(t("teams.apology", activity.lang or self.default_lang))
+            return task_message(t("platform.apology", activity.lang or self.default_lang))
 
     def _guarded(self, activity: Activity, handler: Callable[[Activity], None]) -> None:
         """One line per failure and a short apology to the user; the worker lives on."""
@@ -294,7 +294,7 @@ class TeamsBot:
             _log_failure(activity.type, exc)
         lang = activity.lang or self.default_lang
         try:
-            self._send_here(activity, message_activity(Reply(t("teams.apology", lang), lang)))
+            self._send_here(activity, message_activity(Reply(t("platform.apology", lang), lang)))
         except MessengerError as exc:
             log.error("apology not delivered either: %s", exc)
         except Exception as exc:
@@ -302,9 +302,6 @@ class TeamsBot:
 
 
 def _log_failure(what: str, exc: Exception) -> None:
-    if isinstance(exc, MessengerError):  # its text names a status, never an id
-        log.error("teams %s: %s", what, exc)
-        return
-    log.error("teams %s: failed: %s", what, type(exc).__name__)
-    # Frames only: an exception's message may quote the activity, its code may not.
-    log.debug("teams %s: at\n%s", what, "".join(traceback.format_tb(exc.__traceback__)))
+    # A MessengerError's text names a status, never an id; it was counted where it arose.
+    code = str(exc) if isinstance(exc, MessengerError) else None
+    log_failure(log, f"teams {what}", exc, code=code)

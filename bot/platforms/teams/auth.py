@@ -25,6 +25,8 @@ from typing import Any
 import jwt
 import requests
 
+from bot.untrusted import text_field
+
 ISSUER = "https://api.botframework.com"
 SCOPE = "https://api.botframework.com/.default"
 ALGORITHM = "RS256"
@@ -209,7 +211,7 @@ class ClientCredentials:
             body = {}
         if response.status_code != 200:
             # `error` is a fixed code such as invalid_client; the description quotes trace ids.
-            code = body.get("error") if isinstance(body.get("error"), str) else "error"
+            code = text_field(body, "error", "error") or "error"
             raise TokenError(f"token endpoint: {response.status_code} {code[:40]}",
                              refused=400 <= response.status_code < 500)
         token, lifetime = body.get("access_token"), body.get("expires_in")

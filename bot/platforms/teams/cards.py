@@ -23,6 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.messages import Button, Choice, Form, FormField, Reply
+from bot.platforms.shared import button_rows, cut
 from bot.untrusted import clean_text
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -35,6 +36,7 @@ FORM_KEY = "__form"  # the submit data key carrying the form's definition
 TASK_FETCH = {"type": "task/fetch"}
 MAX_FIELDS = 40
 MAX_OPTIONS = 100
+MAX_ACTIONS_PER_SET = 5  # what fits across a Teams message
 def printable(text: str) -> str:
     """Control characters and lone surrogates out, as at every input boundary."""
     return clean_text(text)
@@ -51,15 +53,11 @@ def inert(text: str) -> str:
     return _MARKDOWN.sub(lambda m: m.group()[0] + "\u200b" + m.group()[1:], text)
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def text_blocks(text: str, limit: int = TEXT_LIMIT, **style: Any) -> list[dict[str, Any]]:
     """One TextBlock per line; a blank line becomes space above the next block."""
     blocks: list[dict[str, Any]] = []
     gap = False
-    for line in _cut(text.strip(), limit).split("\n"):
+    for line in cut(text.strip(), limit).split("\n"):
         if not line.strip():
             gap = True
             continue
@@ -76,7 +74,7 @@ def submit_action(button: Button) -> dict[str, Any]:
     data: dict[str, Any] = {"action": button.action, "value": button.value}
     if button.opens_form:  # the dialog opens from the button itself: one click
         data["msteams"] = TASK_FETCH
-    action: dict[str, Any] = {"type": "Action.Submit", "title": _cut(button.label, 80),
+    action: dict[str, Any] = {"type": "Action.Submit", "title": cut(button.label, 80),
                               "data": data}
     if button.style == "primary":
         action["style"] = "positive"
@@ -86,23 +84,10 @@ def submit_action(button: Button) -> dict[str, Any]:
 
 
 def button_sets(buttons: list[Button]) -> list[dict[str, Any]]:
-    """Long labels (suggestions are whole questions) get a row each; short buttons of the same
-    kind share one, so 👍/👎 never sit in a row of suggestions."""
-    sets: list[dict[str, Any]] = []
-    row: list[dict[str, Any]] = []
-    kind: str | None = None
-    for button in buttons:
-        if row and (len(button.label) > 20 or button.action != kind):
-            sets.append({"type": "ActionSet", "actions": row})
-            row = []
-        row.append(submit_action(button))
-        kind = button.action
-        if len(button.label) > 20:
-            sets.append({"type": "ActionSet", "actions": row})
-            row = []
-    if row:
-        sets.append({"type": "ActionSet", "actions": row})
-    return sets
+    """One ActionSet per row of the shared rule (`shared.button_rows`), so 👍/👎 never sit in
+    a row of suggestions."""
+    return [{"type": "ActionSet", "actions": [submit_action(button) for button in row]}
+            for row in button_rows(buttons, long_label=20, per_row=MAX_ACTIONS_PER_SET)]
 
 
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,12 +98,12 @@ def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
 def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if reply.title:
-        body.append({"type": "TextBlock", "text": inert(_cut(reply.title, 300)), "wrap": True,
+        body.append({"type": "TextBlock", "text": inert(cut(reply.title, 300)), "wrap": True,
                      "size": "medium", "weight": "bolder"})
     body += text_blocks(reply.text)
     if reply.fields:
         body.append({"type": "FactSet", "facts": [
-            {"title": inert(_cut(name, 200)), "value": inert(_cut(value, 2000))}
+            {"title": inert(cut(name, 200)), "value": inert(cut(value, 2000))}
             for name, value in reply.fields]})
     if reply.footnote:
         body += text_blocks(reply.footnote, size="small", isSubtle=True)
@@ -134,7 +119,7 @@ def reply_card(reply: Reply) -> dict[str, Any]:
 def summary(reply: Reply) -> str:
     """The notification preview, since a card alone shows as "sent a card"."""
     head = f"{reply.title}: " if reply.title else ""
-    return _cut((head + reply.text).replace("\n", " ").strip(), SUMMARY_LIMIT)
+    return cut((head + reply.text).replace("\n", " ").strip(), SUMMARY_LIMIT)
 
 
 def card_activity(card: dict[str, Any], summary_text: str) -> dict[str, Any]:
@@ -169,9 +154,9 @@ def launcher_activity(reply: Reply, data: dict[str, Any], label: str) -> dict[st
                             footnote=reply.footnote), buttons=False)
     title = reply.form.title if reply.form else ""
     body.append({"type": "ActionSet", "actions": [{
-        "type": "Action.Submit", "title": _cut(label, 80), "style": "positive",
+        "type": "Action.Submit", "title": cut(label, 80), "style": "positive",
         "data": {**data, "msteams": TASK_FETCH}}]})
-    return card_activity(_card(body), _cut(title or reply.text, SUMMARY_LIMIT))
+    return card_activity(_card(body), cut(title or reply.text, SUMMARY_LIMIT))
 
 
 def _input(item: FormField, value: str | None, lang: str) -> dict[str, Any]:
@@ -181,7 +166,7 @@ def _input(item: FormField, value: str | None, lang: str) -> dict[str, Any]:
         element["errorMessage"] = "入力してください" if lang == "ja" else "Required"
     if item.kind == "select":
         element.update(type="Input.ChoiceSet", style="compact", choices=[
-            {"title": _cut(choice.label, 200), "value": choice.value}
+            {"title": cut(choice.label, 200), "value": choice.value}
             for choice in item.options[:MAX_OPTIONS]])
     elif item.kind == "date":
         element["type"] = "Input.Date"
@@ -215,7 +200,7 @@ def form_card(form: Form, *, values: dict[str, str] | None = None,
         if name not in known:
             body += text_blocks(message, color="attention")
     card = _card(body)
-    card["actions"] = [{"type": "Action.Submit", "title": _cut(form.submit, 80),
+    card["actions"] = [{"type": "Action.Submit", "title": cut(form.submit, 80),
                         "style": "positive", "data": {FORM_KEY: form_data(form)}}]
     return card
 
@@ -227,11 +212,11 @@ def result_card(reply: Reply) -> dict[str, Any]:
 
 def task_continue(title: str, card: dict[str, Any]) -> dict[str, Any]:
     return {"task": {"type": "continue", "value": {
-        "title": _cut(title, 100), "card": {"contentType": CARD, "content": card}}}}
+        "title": cut(title, 100), "card": {"contentType": CARD, "content": card}}}}
 
 
 def task_message(text: str) -> dict[str, Any]:
-    return {"task": {"type": "message", "value": _cut(text, 500)}}
+    return {"task": {"type": "message", "value": cut(text, 500)}}
 
 
 # -- the form's definition, carried by its own submit button -----------------------------------
@@ -265,7 +250,8 @@ def form_from_data(data: object) -> Form | None:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             return None
         kind = item.get("kind")
-        options = item.get("options") if isinstance(item.get("options"), list) else []
+        listed = item.get("options")
+        options: list[Any] = listed if isinstance(listed, list) else []
         choices = tuple(Choice(o[0], o[1]) for o in options[:MAX_OPTIONS]
                         if isinstance(o, list) and len(o) == 2
                         and all(isinstance(part, str) for part in o))

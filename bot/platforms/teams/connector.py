@@ -154,7 +154,8 @@ class Connector:
                 raise MessengerError(f"Teams Bot Connector unreachable ({type(exc).__name__})"
                                      ) from None
             status = response.status_code
-            if status == 401 and "Authorization" in headers and not refreshed:
+            if (status == 401 and "Authorization" in headers and not refreshed
+                    and self.credentials is not None):
                 self.credentials.invalidate()
                 refreshed = True
                 attempt -= 1

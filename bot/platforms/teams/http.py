@@ -20,6 +20,7 @@ from bot.config import ConfigError, Settings, TeamsEnv
 from bot.core import Core
 from bot.dispatch import Dispatcher
 from bot.events import EventLedger
+from bot.platforms.shared import quiet
 from bot.platforms.teams.activities import Malformed, parse_activity
 from bot.platforms.teams.app import TeamsBot
 from bot.platforms.teams.auth import (
@@ -41,12 +42,6 @@ PATH = "/api/messages"
 
 # urllib3 logs every request line at DEBUG, and the paths carry conversation ids.
 QUIET_LOGGERS = ("urllib3",)
-
-
-def quiet_http_libraries() -> None:
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
 
 
 class TeamsEndpoint:
@@ -112,7 +107,7 @@ def build(dispatcher: Dispatcher, core: Core, teams: TeamsEnv, ports: TeamsPorts
 
     `key_refresh_s`: how soon an unknown key id may fetch the key set again.
     """
-    quiet_http_libraries()
+    quiet(QUIET_LOGGERS)
     assert ports.connector is not None and ports.book is not None
     keys = SigningKeys(teams.openid_metadata_url, ports.connector.session,
                        min_refresh_s=key_refresh_s)

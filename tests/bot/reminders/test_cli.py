@@ -24,10 +24,10 @@ from tests.bot.reminders.fakes import (
 )
 
 
-def _cli(settings, *args: str):  # type: ignore[no-untyped-def]
+def _cli(settings, *args: str, **extra: str):  # type: ignore[no-untyped-def]
     env = {"PATH": os.environ["PATH"], "COMPLIANCE_BOT_CONFIG": str(settings.config_path),
            "COMPLIANCE_BOT_SECRET_KEY": settings.secret_key or "",
-           "DATABASE_URL": settings.database_url or ""}
+           "DATABASE_URL": settings.database_url or "", **extra}
     return subprocess.run([sys.executable, "-m", "bot.cli", "reminders", *args], env=env,
                           capture_output=True, text=True, check=False)
 
@@ -110,5 +110,28 @@ def test_send_now_queues_an_occurrence_for_the_running_bot(make_settings, databa
         progress = io.StringIO()
         assert follow(core.database, "drill", status.occurrence, progress, poll_s=0) == 0
         assert "2/2 sent, 0 failed" in progress.getvalue()
+    finally:
+        core.database.dispose()
+
+
+def test_send_now_resolves_a_teams_audience_through_the_platform_ports(
+        make_settings, database, tmp_path, teams_api):
+    """`send --now` reaches a Teams team's members as `run` does: the same ports factory."""
+    channel = "19:c6d7a2b1f0e94f3c8a5b4d3e2f1a0b9c@thread.tacv2"
+    definitions = tmp_path / "teams.yaml"
+    definitions.write_text(
+        "reminders:\n  - id: drill\n    message: {ja: 訓練です, en: A drill}\n"
+        "    schedule: {cron: \"0 10 1 1 *\"}\n"
+        f"    audience: {{channel: \"teams:{channel}\"}}\n", encoding="utf-8")
+    settings = make_settings(f"reminders:\n  path: {definitions}\n", DATABASE_URL=database.url)
+    sent = _cli(settings, "send", "drill", "--now", **teams_api.env())
+    assert sent.returncode == 0, sent.stderr
+    assert ": 3 deliveries queued" in sent.stdout  # the team's three people, not the bot
+    assert any("pagedmembers" in call.path for call in teams_api.connector_calls())
+    core = build_core(settings)
+    try:
+        [status] = ReminderService(core.database, core.audit, core.keyring,
+                                   load_reminders(definitions)).status()
+        assert (status.recipients, status.pending) == (3, 3)
     finally:
         core.database.dispose()

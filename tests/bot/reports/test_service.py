@@ -17,10 +17,11 @@ from bot.config import ReportsSettings
 from bot.keys import Keyring, generate_key, key_id, parse_key
 from bot.messages import MessageRef, MessengerError
 from bot.models import AuditEvent
+from bot.refusal import Refusal
 from bot.reports.crypto import SealError
 from bot.reports.desk import DeskNotifier
 from bot.reports.models import Report
-from bot.reports.service import CaseView, Intake, Refused, Reports
+from bot.reports.service import CaseView, Intake, Reports
 from tests.bot.reports.helpers import START, Clock, RecordingMessenger
 
 DESK = ("slack:U0DESKA", "slack:U0DESKB")
@@ -241,8 +242,12 @@ def test_closed_cases_are_purged_after_retention_and_the_trail_keeps_that(databa
 
 def test_unknown_case_is_refused_for_the_desk_too(database):
     reports = _reports(database, _keyring())
-    assert reports.desk_open("slack:U0DESKA", "u_desk", "R-22222222") == Refused("unknown_case")
-    assert reports.desk_open("slack:U0OUT", "u_out", "R-22222222") == Refused("not_desk_member")
+    with pytest.raises(Refusal) as unknown:
+        reports.desk_open("slack:U0DESKA", "u_desk", "R-22222222")
+    assert unknown.value.reason == "unknown_case"
+    with pytest.raises(Refusal) as outsider:
+        reports.desk_open("slack:U0OUT", "u_out", "R-22222222")
+    assert outsider.value.reason == "not_desk_member"
     assert _actions(database) == ["report.open_refused"] * 2
 
 

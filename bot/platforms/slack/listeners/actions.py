@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.messages import ActionEvent, MessageRef
-from bot.platforms.slack.blocks import flow_action, message_args
+from bot.platforms.slack.blocks import flow_action
 from bot.platforms.slack.context import SlackContext, guarded, payload_user
+from bot.untrusted import dict_field, text_field
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -22,23 +23,15 @@ def register(app: App, ctx: SlackContext) -> None:
         value = action.get("value")
         if user is None or not isinstance(value, str):
             return
-        channel_info = body.get("channel") if isinstance(body.get("channel"), dict) else {}
-        channel = channel_info.get("id") if isinstance(channel_info.get("id"), str) else None
-        message = body.get("message") if isinstance(body.get("message"), dict) else None
-        ref = thread = None
-        if channel and message and isinstance(message.get("ts"), str):
-            ref = MessageRef("slack", channel, message["ts"])
-            thread = message.get("thread_ts") if isinstance(message.get("thread_ts"), str) else None
+        channel = text_field(dict_field(body, "channel"), "id")
+        message = dict_field(body, "message")
+        ts = text_field(message, "ts")
+        ref = MessageRef("slack", channel, ts) if channel and ts else None
+        thread = text_field(message, "thread_ts") if ref else None
         event = ActionEvent(user, flow_action(str(action.get("action_id"))), value, channel, ref)
         reply = ctx.dispatcher.action(event)
         if reply is None:
             return
-        trigger = body.get("trigger_id")
-        if reply.form is not None and isinstance(trigger, str):
-            ctx.open_form(trigger, reply)
-        elif reply.ephemeral and body.get("response_url"):
-            respond(response_type="ephemeral", replace_original=False, **message_args(reply))
-        elif channel and ref:
-            ctx.post(channel, reply, user=user.id, thread=thread or ref.id)
-        else:  # the home tab or a modal: the reply goes to the user's DM with the bot
-            ctx.post(user.id, reply)
+        ctx.deliver(reply, user=user.id, channel=channel if ref else None,
+                    thread=(thread or ref.id) if ref else None, trigger=body.get("trigger_id"),
+                    respond=respond if body.get("response_url") else None)

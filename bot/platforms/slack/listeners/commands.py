@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot.messages import IncomingMessage
-from bot.platforms.slack.blocks import message_args
 from bot.platforms.slack.context import SlackContext, guarded, slack_user
+from bot.untrusted import text_field
 
 COMMAND = "/comply"
 
@@ -21,12 +22,9 @@ def register(app: App, ctx: SlackContext) -> None:
         user = slack_user(body.get("user_id"), body.get("user_name"))
         if user is None:
             return
-        channel = body.get("channel_id") if isinstance(body.get("channel_id"), str) else None
-        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        channel = text_field(body, "channel_id")
+        text = text_field(body, "text", "") or ""
         reply = ctx.dispatcher.command(IncomingMessage(user, text, channel))
-        trigger = body.get("trigger_id")
-        if reply.form is not None and isinstance(trigger, str):
-            ctx.open_form(trigger, reply)
-            return
         # Questions about compliance are nobody else's business: answers stay ephemeral.
-        respond(response_type="ephemeral", **message_args(reply))
+        ctx.deliver(replace(reply, ephemeral=True), user=user.id,
+                    trigger=body.get("trigger_id"), respond=respond)

@@ -8,6 +8,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.messages import IncomingMessage
 from bot.platforms.slack.context import SlackContext, guarded, slack_user, strip_mentions
+from bot.untrusted import text_field
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -18,7 +19,8 @@ def register(app: App, ctx: SlackContext) -> None:
         if (body.get("type") == "event_callback" and isinstance(event_id, str)
                 and not ctx.ledger.claim(event_id)):
             return BoltResponse(status=200, body="")
-        return next()
+        response: BoltResponse | None = next()
+        return response
 
     @app.event("app_mention")
     @guarded(ctx, "app_mention")
@@ -28,10 +30,12 @@ def register(app: App, ctx: SlackContext) -> None:
         ts = event.get("ts")
         if user is None or not isinstance(channel, str) or not isinstance(ts, str):
             return
-        thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else ts
-        text = event.get("text") if isinstance(event.get("text"), str) else ""
-        reply = ctx.dispatcher.message(IncomingMessage(user, strip_mentions(text), channel, thread))
-        ctx.post(channel, reply, user=user.id, thread=thread)
+        thread = text_field(event, "thread_ts", ts)
+        text = strip_mentions(text_field(event, "text", "") or "")
+        reply = ctx.dispatcher.message(IncomingMessage(user, text, channel, thread))
+        if reply.form is not None:  # a typed command: a message event has no trigger
+            reply = ctx.dispatcher.launcher(reply, text)
+        ctx.deliver(reply, user=user.id, channel=channel, thread=thread)
 
     @app.event({"type": "message", "channel_type": "im"})
     @guarded(ctx, "message.im")
@@ -43,7 +47,9 @@ def register(app: App, ctx: SlackContext) -> None:
         channel = event.get("channel")
         if user is None or not isinstance(channel, str):
             return
-        thread = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
-        text = event.get("text") if isinstance(event.get("text"), str) else ""
+        thread = text_field(event, "thread_ts")
+        text = text_field(event, "text", "") or ""
         reply = ctx.dispatcher.message(IncomingMessage(user, text, channel, thread))
-        ctx.post(channel, reply, user=user.id, thread=thread)
+        if reply.form is not None:  # a typed command: a message event has no trigger
+            reply = ctx.dispatcher.launcher(reply, text)
+        ctx.deliver(reply, user=user.id, channel=channel, thread=thread)

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from bot.messages import IncomingMessage
 from bot.platforms.slack.blocks import message_args
 from bot.platforms.slack.context import SlackContext, guarded, payload_user
+from bot.untrusted import dict_field, text_field
 
 ASK_ABOUT_MESSAGE = "ask_about_message"
 
@@ -19,8 +20,7 @@ def register(app: App, ctx: SlackContext) -> None:
     def on_ask_about(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         user = payload_user(body)
-        message = body.get("message") if isinstance(body.get("message"), dict) else {}
-        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        text = text_field(dict_field(body, "message"), "text", "") or ""
         if user is None:
             return
         reply = ctx.dispatcher.question(IncomingMessage(user, text))

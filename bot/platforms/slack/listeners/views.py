@@ -19,7 +19,8 @@ from slack_sdk.errors import SlackClientError
 from bot.i18n import t
 from bot.messages import FormOutcome, FormSubmission, Reply
 from bot.platforms.slack.blocks import modal_view, result_view, submitted_values, view_state
-from bot.platforms.slack.context import SlackContext, api_error, guarded, payload_user
+from bot.platforms.slack.context import SlackContext, guarded, payload_user
+from bot.platforms.slack.messenger import api_error
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def register(app: App, ctx: SlackContext) -> None:
         # must not store a second report or escalation: the view's id and hash name one
         # submission, claimed once across instances, and given back when nothing was stored.
         # (Slack always sends both; a body without them is not a submission Slack made.)
-        key = ctx.dispatcher.core.keyring.pseudonym(
+        key = ctx.core.keyring.pseudonym(
             "slack.view", f"{view.get('id')}\n{view.get('hash')}")
         if not (view.get("id") and view.get("hash")) or not ctx.ledger.claim(key):
             lang = lang or ctx.default_lang

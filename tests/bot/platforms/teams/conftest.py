@@ -12,12 +12,6 @@ from tests.teams_api import FakeTeams
 
 
 @pytest.fixture
-def teams_api() -> Iterator[FakeTeams]:
-    with FakeTeams() as api:
-        yield api
-
-
-@pytest.fixture
 def teams(core: Core, teams_api: FakeTeams) -> Iterator[TeamsHarness]:
     harness = TeamsHarness(core, teams_api)
     try:

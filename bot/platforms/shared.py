@@ -1,0 +1,74 @@
+"""What every adapter does the same way, written once: cutting text to a platform's limits,
+rows of buttons, where a reply goes, the failure guard's one log line, API-error metrics and
+keeping chatty libraries quiet.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import traceback
+from collections.abc import Iterable
+
+from bot.messages import CHOICES, Button, Reply
+from bot.metrics import PLATFORM_API_ERRORS
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis saying something was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quiet(names: Iterable[str]) -> None:
+    """Libraries that log request and response bodies at DEBUG (user ids, report text) never
+    log below INFO, whatever the level set."""
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+
+
+class Route(enum.Enum):
+    FORM = "form"  # open the reply's form: a modal, a dialog, prompts
+    PRIVATE = "private"  # to the user alone: ephemeral in Slack, their 1:1 chat in Teams
+    HERE = "here"  # where the user spoke: the channel's thread or the DM
+
+
+def route(reply: Reply) -> Route:
+    if reply.form is not None:
+        return Route.FORM
+    return Route.PRIVATE if reply.ephemeral else Route.HERE
+
+
+def button_rows(buttons: list[Button], *, long_label: int, per_row: int) -> list[list[Button]]:
+    """Buttons of one group share a row, in order; a choice (a whole question as its label) or
+    any label longer than `long_label` gets a row to itself."""
+    rows: list[list[Button]] = []
+    row: list[Button] = []
+    for button in buttons:
+        alone = button.group == CHOICES or len(button.label) > long_label
+        if row and (alone or button.group != row[-1].group or len(row) == per_row):
+            rows.append(row)
+            row = []
+        row.append(button)
+        if alone:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    return rows
+
+
+def count_api_error(platform: str, code: str) -> None:
+    PLATFORM_API_ERRORS.labels(platform, code).inc()
+
+
+def log_failure(log: logging.Logger, what: str, exc: BaseException, *,
+                code: str | None = None) -> None:
+    """One line naming the failure: the platform's error code if it has one, else the
+    exception's type. Never its message, which may quote the payload; the frames (code only)
+    go to DEBUG."""
+    if code is not None:
+        log.error("%s: %s", what, code)
+        return
+    log.error("%s: failed: %s", what, type(exc).__name__)
+    log.debug("%s: at\n%s", what, "".join(traceback.format_tb(exc.__traceback__)))
