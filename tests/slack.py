@@ -35,6 +35,44 @@ def sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    """The Events API's outer event, as Slack sends it over HTTP or inside a Socket Mode
+    `events_api` envelope."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0TEST001",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(),
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+
+
+def mention_event(text: str, *, user: str = "U0EMPLOYEE", channel: str = "C0GENERAL",
+                  ts: str = "1700000000.000100", thread_ts: str | None = None
+                  ) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}",
+             "ts": ts, "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def command_form(text: str, response_url: str, *, user: str = "U0EMPLOYEE",
+                 user_name: str = "hanako", channel: str = "C0GENERAL") -> dict[str, str]:
+    """A `/comply` slash command's fields: a form over HTTP, a `slash_commands` envelope's
+    payload in Socket Mode."""
+    return {
+        "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "test",
+        "channel_id": channel, "channel_name": "general", "user_id": user,
+        "user_name": user_name, "command": "/comply", "text": text,
+        "api_app_id": "A0TEST001", "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
 class SlackSender:
     """Slack's side of HTTP mode: payloads as Slack shapes them, signed, sent to a bot's port."""
 
@@ -67,28 +105,16 @@ class SlackSender:
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None,
               retry: int | None = None) -> tuple[int, bytes]:
-        envelope = {
-            "token": "legacy-verification-token",
-            "team_id": TEAM_ID,
-            "api_app_id": "A0TEST001",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(),
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-        }
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} \
             if retry else None
-        return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+        return self.post(json.dumps(event_callback(event, event_id=event_id)).encode(),
+                         "application/json", headers=headers)
 
     def mention(self, text: str, *, user: str = "U0EMPLOYEE", channel: str = "C0GENERAL",
                 ts: str = "1700000000.000100", thread_ts: str | None = None,
                 **kwargs: Any) -> tuple[int, bytes]:
-        event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}",
-                 "ts": ts, "channel": channel, "event_ts": ts}
-        if thread_ts:
-            event["thread_ts"] = thread_ts
-        return self.event(event, **kwargs)
+        return self.event(mention_event(text, user=user, channel=channel, ts=ts,
+                                        thread_ts=thread_ts), **kwargs)
 
     def dm(self, text: str, *, user: str = "U0EMPLOYEE", channel: str = "D0EMPLOYEE",
            ts: str = "1700000000.000200", **kwargs: Any) -> tuple[int, bytes]:
@@ -97,13 +123,8 @@ class SlackSender:
 
     def command(self, text: str, *, user: str = "U0EMPLOYEE", user_name: str = "hanako",
                 channel: str = "C0GENERAL") -> tuple[int, bytes]:
-        form = {
-            "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "test",
-            "channel_id": channel, "channel_name": "general", "user_id": user,
-            "user_name": user_name, "command": "/comply", "text": text,
-            "api_app_id": "A0TEST001", "response_url": self.api.response_url(),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
+        form = command_form(text, self.api.response_url(), user=user, user_name=user_name,
+                            channel=channel)
         return self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     def interaction(self, payload: dict[str, Any]) -> tuple[int, bytes]:

@@ -1,4 +1,4 @@
-"""The message shortcut "Ask compliance about this message"."""
+"""The message shortcut "Ask compliance" (its name in deploy/slack/manifest.yaml)."""
 
 from __future__ import annotations
 
