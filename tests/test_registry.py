@@ -82,10 +82,10 @@ def test_a_word_or_a_prefix_claimed_twice_is_refused():
 # -- every string key used exists in both languages ---------------------------------------------
 
 
-# Where t() is given a key held elsewhere: keys the registry declares (checked below), and keys
-# carried by the refusals services raise (their literal arguments are collected instead).
-DYNAMIC = {"bot/dispatch.py", "bot/escalations/service.py", "handlers/reports/casework.py"}
-KEY_CARRIERS = {"Refusal", "InvalidUpdate", "Refused"}
+# Where t() is given a key held elsewhere: keys the registry declares (checked below), and the
+# key a refusal carries (the literal arguments of every `Refusal(...)` are collected instead).
+DYNAMIC = {"bot/dispatch.py", "bot/refusal.py"}
+KEY_CARRIERS = {"Refusal"}
 KEY = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 
 

@@ -80,16 +80,12 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     assert slack is not None
     app, _ = build_app(dispatcher, core, slack)
     if slack.app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.platforms.slack.socket_mode import start_socket_mode
 
-        handler = SocketModeHandler(app, slack.app_token)
-        try:
-            handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
-        except Exception as exc:
-            raise ConfigError(f"SLACK_APP_TOKEN: cannot open Socket Mode ({exc})") from None
+        connection = start_socket_mode(app, slack.app_token)  # ConfigError if Slack refuses
         log.info("Slack: Socket Mode connected")
-        readiness.add("slack", handler.client.is_connected)
-        return handler.close
+        readiness.add("slack", connection.is_live)
+        return connection.stop
     from bot.platforms.slack.http import SlackEndpoint
 
     assert slack.signing_secret is not None

@@ -91,7 +91,7 @@ class SocketModeConnection:
 
     def connect(self, timeout: float = CONNECT_TIMEOUT) -> None:
         """The first connection; raises if Slack refuses it. Reconnections are automatic."""
-        self._run(self._client.connect(), timeout)
+        self._run(self._client.connect(), timeout)  # type: ignore[no-untyped-call]  # untyped in slack_sdk
         self._supervisor = self._run(self._start_supervisor(), timeout)
 
     def is_live(self) -> bool:
@@ -132,7 +132,8 @@ class SocketModeConnection:
             auto_reconnect_enabled=False,
             ping_interval=self.ping_interval,
         )
-        client.socket_mode_request_listeners.append(self._on_request)
+        # slack_sdk types its listeners against the abstract client this one subclasses.
+        client.socket_mode_request_listeners.append(self._on_request)  # type: ignore[arg-type]
         return client
 
     async def _start_supervisor(self) -> asyncio.Task[None]:
@@ -187,6 +188,11 @@ class SocketModeConnection:
                         and self._client.current_session.state is State.OPEN:
                     log.info("Slack Socket Mode: reconnected")
 
+    def _is_current(self, session: object) -> bool:
+        # A method, not an inline `is` test: mypy would narrow `session` to the client's
+        # Optional type after it.
+        return session is self._client.current_session
+
     async def _watch(self, session: Any) -> None:
         """Until `session` closes or is replaced; a ping unanswered for `pong_timeout` drops
         it (the connection may be half-open: nothing else would tell)."""
@@ -194,7 +200,7 @@ class SocketModeConnection:
         try:
             while True:
                 done, _ = await asyncio.wait({closed}, timeout=self.ping_interval)
-                if done or session is not self._client.current_session:
+                if done or not self._is_current(session):
                     return
                 try:
                     async with asyncio.timeout(self.pong_timeout):
@@ -215,7 +221,7 @@ class SocketModeConnection:
             self._supervisor.cancel()
         try:
             async with asyncio.timeout(STOP_TIMEOUT):
-                await self._client.close()
+                await self._client.close()  # type: ignore[no-untyped-call]  # untyped in slack_sdk
         except TimeoutError:
             pass
         current = asyncio.current_task()

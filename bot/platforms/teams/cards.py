@@ -22,6 +22,7 @@ import re
 from dataclasses import asdict
 from typing import Any
 
+from bot.i18n import t
 from bot.messages import Button, Choice, Form, FormField, Reply
 from bot.platforms.shared import button_rows, cut
 from bot.untrusted import clean_text
@@ -163,7 +164,7 @@ def _input(item: FormField, value: str | None, lang: str) -> dict[str, Any]:
     element: dict[str, Any] = {"id": item.name, "label": item.label,
                                "isRequired": item.required}
     if item.required:
-        element["errorMessage"] = "入力してください" if lang == "ja" else "Required"
+        element["errorMessage"] = t("form.required", lang)
     if item.kind == "select":
         element.update(type="Input.ChoiceSet", style="compact", choices=[
             {"title": cut(choice.label, 200), "value": choice.value}

@@ -122,7 +122,7 @@ def test_send_now_resolves_a_teams_audience_through_the_platform_ports(
     definitions.write_text(
         "reminders:\n  - id: drill\n    message: {ja: 訓練です, en: A drill}\n"
         "    schedule: {cron: \"0 10 1 1 *\"}\n"
-        f"    audience: {{channel: \"teams:{channel}\"}}\n", encoding="utf-8")
+        f"    audience: {{channel: \"teams:{channel}\"}}\n    delivery: dm\n", encoding="utf-8")
     settings = make_settings(f"reminders:\n  path: {definitions}\n", DATABASE_URL=database.url)
     sent = _cli(settings, "send", "drill", "--now", **teams_api.env())
     assert sent.returncode == 0, sent.stderr

@@ -15,8 +15,9 @@ from bot.config import ConfigError, SlackEnv
 from bot.core import Core
 from bot.health import Readiness
 from bot.platforms.slack.app import build_app
+from bot.platforms.slack.ports import ports_for
 from bot.platforms.slack.socket_mode import SocketModeConnection, start_socket_mode
-from handlers.router import Router
+from bot.wiring import assemble
 from tests.slack import command_form, event_callback, mention_event
 from tests.slack_api import BOT_TOKEN
 from tests.socket_peer import APP_TOKEN, PeerConnection, SocketModeAPI, SocketModePeer
@@ -51,7 +52,8 @@ def start(core: Core, slack_api: SocketModeAPI
     def start_(app_token: str = APP_TOKEN, **options: float) -> SocketModeConnection:
         slack = SlackEnv(bot_token=BOT_TOKEN, app_token=app_token, signing_secret=None,
                          api_url=slack_api.url)
-        app, _ = build_app(Router(core), slack)
+        bot = assemble(core, {"slack": ports_for(slack)})
+        app, _ = build_app(bot.dispatcher, core, slack)
         connection = start_socket_mode(app, app_token, **options)
         started.append(connection)
         return connection
