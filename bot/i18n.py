@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from bot.strings import escalations, reminders, reports
+
 MESSAGES: dict[str, dict[str, str]] = {
     "action.invalid": {
         "ja": "このボタンは無効です。もう一度質問してください。",
@@ -128,11 +130,8 @@ class Catalogue:
 
 
 CATALOGUE = Catalogue(MESSAGES)
-
-
-def register(messages: Mapping[str, Mapping[str, str]]) -> None:
-    """Strings of core modules; features use `Registry.strings` instead."""
-    CATALOGUE.add(messages)
+for _engine in (escalations, reminders, reports):
+    CATALOGUE.add(_engine.STRINGS)
 
 
 def t(key: str, lang: str, **values: Any) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, DateTime, Table, bindparam, case, func, or
 from bot.audit import SYSTEM, AuditTrail
 from bot.clock import Clock
 from bot.db import Database, rowcount
-from bot.i18n import register, t
+from bot.i18n import t
 from bot.messages import Address, Button, MessageRef, Messenger, MessengerError, Reply
 from bot.metrics import REMINDER_DELIVERIES
 from bot.reminders.definitions import Reminder
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 ACK_ACTION = "reminder.ack"
 MAX_THROTTLES = 20  # 429s in a row for one message before it is put back for later
 
-register({
-    "reminder.reference": {"ja": "参照番号 {ref}", "en": "Ref. {ref}"},
-    "reminder.followup": {"ja": "再送", "en": "Follow-up"},
-})
 
 
 class Pacer:
