@@ -79,6 +79,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
     "form.close": {"ja": "閉じる", "en": "Close"},
     "form.required": {"ja": "入力してください", "en": "Required"},
+    "form.reveal": {"ja": "表示する", "en": "Show"},
     "form.open": {"ja": "フォームを開く", "en": "Open the form"},
     "console.choices": {"ja": "こちらの質問でしたか？", "en": "Did you mean:"},
     "console.rating": {"ja": "この回答は役に立ちましたか？", "en": "Did this answer help?"},

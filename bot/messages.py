@@ -100,7 +100,9 @@ def _clean_fields(message: Any, *names: str) -> None:
 
 # -- forms ------------------------------------------------------------------------------------
 
-FieldKind = Literal["text", "multiline", "select", "date"]
+# "multiselect": any number of `options`; submitted as their values joined by commas.
+FieldKind = Literal["text", "multiline", "select", "multiselect", "date"]
+FIELD_KINDS: tuple[FieldKind, ...] = ("text", "multiline", "select", "multiselect", "date")
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ class Reply:
     footnote: str | None = None  # the source of an answer, shown small
     ephemeral: bool = False
     form: Form | None = None  # open this form (the adapter needs the user's trigger for it)
+    # Indices of `fields` to keep hidden until the user asks, where the platform can (a
+    # receipt's secret key: not readable over a shoulder or in a screenshot of the chat).
+    secret_fields: tuple[int, ...] = ()
 
 
 # -- proactive messages -----------------------------------------------------------------------
@@ -213,6 +218,7 @@ class Messenger(Protocol):
     """What a flow needs from a platform to speak first: desk triage, DMs, reminders."""
 
     platform: str
+    threads: bool  # whether a DM can hold a thread to reply in (Slack's can, Teams' cannot)
 
     def post(self, to: Address, reply: Reply) -> MessageRef: ...
 

@@ -44,6 +44,8 @@ CommandHandler = Callable[[IncomingMessage, str], Reply]
 MessageHandler = Callable[[IncomingMessage], "Reply | None"]
 # A section of a user's home screen (e.g. their pending reminders), or None to show nothing.
 HomeSection = Callable[[User, str], "Reply | None"]
+# How a platform spells a registered command in a language: (platform, name, lang) -> text.
+Spell = Callable[[str, str, str], str]
 # Extra buttons a feature adds to every answer the ask feature gives, e.g. "Ask the desk".
 AnswerButtons = Callable[[int, str], list[Button]]
 
@@ -177,6 +179,12 @@ class Registry:
     def spell(self, platform: str, word: str) -> str:
         """A command word as a user on `platform` types it."""
         return self.syntax.get(platform, "{word}").format(word=word)
+
+    def spell_command(self, platform: str, name: str, lang: str) -> str:
+        """A registered command as a user on `platform` types it in `lang`: what a text that
+        names a command shows ("/comply case" in Slack, "case" in Teams, "/確認" in the console)."""
+        command = self.commands.get(name)
+        return self.spell(platform, command.word(lang) if command else name)
 
     def buttons_for_answer(self, question_id: int, lang: str) -> list[Button]:
         return [button for extra in self.answer_buttons for button in extra(question_id, lang)]

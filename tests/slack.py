@@ -168,6 +168,9 @@ class SlackSender:
             if element["type"] == "static_select":
                 entry: dict[str, Any] = {"type": "static_select", "selected_option":
                                          {"value": value} if value else None}
+            elif element["type"] == "multi_static_select":  # values comma-separated here
+                entry = {"type": "multi_static_select", "selected_options": [
+                    {"value": v} for v in (value or "").split(",") if v]}
             elif element["type"] == "datepicker":
                 entry = {"type": "datepicker", "selected_date": value}
             else:

@@ -330,7 +330,8 @@ class EscalationService:
             raise Refusal("esc.reply_failed", lang=self.desk_lang)
         try:
             ref = messenger.post(Address("user", escalation.dm_user, thread=escalation.dm_thread),
-                                 self.views.desk_reply_dm(escalation, text, name))
+                                 self.views.desk_reply_dm(escalation, text, name,
+                                                          threads=messenger.threads))
         except MessengerError as exc:
             log.warning("escalation %s: reply not delivered (%s)", escalation_id, exc)
             raise Refusal("esc.reply_failed", lang=self.desk_lang) from None

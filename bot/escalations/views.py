@@ -53,7 +53,9 @@ class Views:
 
     # -- the requester's side ----------------------------------------------------------------
 
-    def escalate_form(self, lang: str, *, question: str, state: str, limit: int) -> Form:
+    def escalate_form(self, lang: str, *, question: str, state: str, limit: int,
+                      report_command: str) -> Form:
+        """`report_command`: how the asker's platform spells the anonymous report command."""
         targets = ", ".join(
             f"{urgency_label(u, lang)} {duration_label(self.sla.target(u).first_response, lang)}"
             for u in reversed(URGENCIES))
@@ -62,7 +64,7 @@ class Views:
             title=t("esc.form.title", lang),
             submit=t("esc.form.submit", lang),
             lang=lang,
-            intro=t("esc.form.intro", lang),
+            intro=t("esc.form.intro", lang, report=report_command),
             state=state,
             fields=[
                 FormField("question", t("esc.form.question", lang), "multiline",
@@ -82,7 +84,9 @@ class Views:
         return Reply(t("esc.sent", lang, id=escalation.id, due=due), lang,
                      title=t("esc.sent.title", lang))
 
-    def desk_reply_dm(self, escalation: Escalation, text: str, name: str) -> Reply:
+    def desk_reply_dm(self, escalation: Escalation, text: str, name: str, *,
+                      threads: bool = True) -> Reply:
+        """`threads`: whether the platform's DMs have threads to reply in (Teams' do not)."""
         lang = escalation.lang
         return Reply(
             text, lang,
@@ -90,7 +94,7 @@ class Views:
             fields=[(t("esc.field.owner", lang), name)],
             buttons=[Button(t("esc.button.answer", lang), ANSWER, str(escalation.id),
                             style="primary", opens_form=True)],
-            footnote=t("esc.dm.hint", lang),
+            footnote=t("esc.dm.hint" if threads else "esc.dm.hint_no_threads", lang),
         )
 
     def answer_form(self, escalation: Escalation, limit: int) -> Form:

@@ -61,6 +61,7 @@ class ConsoleMessenger:
     """What the flows post first (a desk's reply, a reminder) is printed as it arrives."""
 
     platform = "console"
+    threads = False
 
     def __init__(self, stdout: TextIO) -> None:
         self.stdout = stdout
@@ -162,6 +163,14 @@ class ConsoleChat:
                     return field.initial or ""
                 self.stdout.write(t("console.form.required", lang) + "\n")
                 continue
+            if field.kind == "multiselect":
+                chosen = [_choose(field, part) for part in value.replace("、", ",")
+                          .replace(" ", ",").split(",") if part]
+                if None in chosen or not chosen:
+                    self.stdout.write(t("console.form.choose", lang,
+                                        count=len(field.options)) + "\n")
+                    continue
+                return ",".join(dict.fromkeys(c for c in chosen if c))
             if field.options:
                 choice = _choose(field, value)
                 if choice is None:

@@ -12,11 +12,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "esc.form.submit": {"ja": "送信", "en": "Send"},
     "esc.form.intro": {
         "ja": "コンプライアンス窓口の担当者に、あなたのお名前付きで届きます。回答はこのボットの"
-        "ダイレクトメッセージで届きます。匿名で相談・通報したい場合は、このフォームではなく "
-        "`/comply report` をお使いください。",
+        "ダイレクトメッセージで届きます。匿名で相談・通報したい場合は、このフォームではなく"
+        "「{report}」をお使いください。",
         "en": "This goes to the compliance desk with your name, and the answer comes to you "
         "as a direct message from this bot. To report or consult anonymously, do not use "
-        "this form: use `/comply report`.",
+        "this form: use \"{report}\".",
     },
     "esc.form.question": {"ja": "ご質問", "en": "Your question"},
     "esc.form.context": {"ja": "背景・状況（任意）", "en": "Context (optional)"},
@@ -62,6 +62,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "esc.dm.hint": {
         "ja": "このスレッドへの返信、または「返信する」ボタンで窓口に届きます。",
         "en": "Reply in this thread, or press Answer, to write back to the desk.",
+    },
+    "esc.dm.hint_no_threads": {
+        "ja": "「返信する」ボタンで窓口に返信できます。",
+        "en": "Press Answer to write back to the desk.",
     },
     "esc.button.answer": {"ja": "返信する", "en": "Answer"},
     "esc.answer_form.title": {"ja": "窓口へ返信", "en": "Answer the desk"},

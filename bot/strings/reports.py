@@ -62,10 +62,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.field.exclude": {
         "ja": "この案件を見せたくない窓口担当者", "en": "Desk members who must not see this"},
     "report.field.exclude.hint": {
-        "ja": "利益相反がある場合に。窓口担当者のID（例: slack:U0123）をカンマ区切りで。"
+        "ja": "利益相反がある場合に、見せたくない担当者を選んでください（複数可）。"
         "窓口には、除外があることだけが伝わります。",
-        "en": "For a conflict of interest: desk members' ids (e.g. slack:U0123), comma-separated. "
-        "The desk only learns that someone is excluded.",
+        "en": "For a conflict of interest, pick the desk members who must not see it (any "
+        "number). The desk only learns that someone is excluded.",
     },
     "report.error.required": {"ja": "入力してください。", "en": "Please fill this in."},
     "report.error.too_long": {
@@ -90,10 +90,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.receipt.title": {"ja": "受け付けました", "en": "Report received"},
     "report.receipt.text": {
         "ja": "受付番号と秘密キーを今すぐ控えてください。この画面を閉じると二度と表示されません。"
-        "窓口からの返信は `/comply case` でこの2つを入力して確認し、返信できます。"
+        "窓口からの返信は「{case}」でこの2つを入力して確認し、返信できます。"
         "窓口は{ack}日以内に受領を確認し、{decide}日以内に調査するかどうかをお知らせします。",
         "en": "Write down the case number and the secret key now: once this closes they are "
-        "never shown again. Use `/comply case` with both to read the desk's replies and answer. "
+        "never shown again. Use \"{case}\" with both to read the desk's replies and answer. "
         "The desk acknowledges within {ack} days and tells you within {decide} days whether "
         "it investigates.",
     },
@@ -136,9 +136,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "case.sent": {"ja": "窓口に送信しました。", "en": "Sent to the desk."},
     "case.nothing_sent": {"ja": "何も送信していません。", "en": "Nothing was sent."},
     "case.expired": {
-        "ja": "時間が経ったため送信できませんでした。もう一度 `/comply case` で開いてください。",
+        "ja": "時間が経ったため送信できませんでした。もう一度「{case}」で開いてください。",
         "en": "This form has expired and nothing was sent. Please open the case again with "
-        "`/comply case`.",
+        "\"{case}\".",
     },
     # -- desk ----------------------------------------------------------------------------
     "desk.refused": {

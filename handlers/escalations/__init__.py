@@ -18,7 +18,7 @@ SWEEP_EVERY_S = 60.0
 def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> DeskFlow:
     registry.strings(STRINGS)
     service = EscalationService(core, lambda: core.messengers, clock)
-    escalate = EscalateFlow(service)
+    escalate = EscalateFlow(service, registry.spell_command)
     desk = DeskFlow(service, escalate)
     registry.command("desk", escalate.command, en=["desk"], ja=["窓口"], help="help.desk",
                      argument="help.question_word")

@@ -22,6 +22,7 @@ from bot.messages import (
 )
 from bot.models import Question
 from bot.refusal import Refusal
+from bot.registry import Spell
 from bot.search.text import detect_lang
 from bot.untrusted import strict_int
 
@@ -52,9 +53,10 @@ def _id(value: str) -> int | None:
 
 
 class EscalateFlow:
-    def __init__(self, service: EscalationService) -> None:
+    def __init__(self, service: EscalationService, spell: Spell) -> None:
         self.service = service
         self.core = service.core
+        self.spell = spell  # how a platform spells a command, for texts that name one
 
     @property
     def limit(self) -> int:
@@ -64,9 +66,10 @@ class EscalateFlow:
         desk = self.core.company_values(lang)["desk"]
         return Reply(t("esc.not_configured", lang, desk=desk), lang, ephemeral=True)
 
-    def _form(self, lang: str, question: str, state: str) -> Reply:
-        form = self.service.views.escalate_form(lang, question=question, state=state,
-                                                limit=self.limit)
+    def _form(self, lang: str, question: str, state: str, platform: str) -> Reply:
+        form = self.service.views.escalate_form(
+            lang, question=question, state=state, limit=self.limit,
+            report_command=self.spell(platform, "report", lang))
         return Reply(form.title, lang, form=form)
 
     # -- opening the form --------------------------------------------------------------------
@@ -75,7 +78,7 @@ class EscalateFlow:
         """`/comply desk <question>`: the form, with whatever followed the command prefilled."""
         if not self.service.enabled:
             return self._not_configured(lang)
-        return self._form(lang, clean(message.text)[: self.limit], "")
+        return self._form(lang, clean(message.text)[: self.limit], "", message.user.platform)
 
     def handle_action(self, event: ActionEvent) -> Reply:
         number = _id(event.value)
@@ -102,8 +105,8 @@ class EscalateFlow:
             return self._not_configured(lang)
         # Only the asker's own question is prefilled: in a channel, someone else may press it.
         if question is None or question.asker != self.core.pseudonym(event.user):
-            return self._form(lang, "", "")
-        return self._form(lang, question.text, str(question.id))
+            return self._form(lang, "", "", event.user.platform)
+        return self._form(lang, question.text, str(question.id), event.user.platform)
 
     # -- submissions -------------------------------------------------------------------------
 

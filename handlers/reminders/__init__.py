@@ -3,7 +3,7 @@ and send sweeps that deliver each reminder exactly once."""
 
 from __future__ import annotations
 
-from bot.clock import Clock
+from bot.clock import Clock, utcnow
 from bot.core import Core
 from bot.registry import Registry
 from bot.reminders.scheduler import reminder_scheduler
@@ -15,7 +15,7 @@ NAME = "reminders"
 
 def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> ReminderFlow:
     registry.strings(STRINGS)
-    flow = ReminderFlow(core, clock=clock) if clock else ReminderFlow(core)
+    flow = ReminderFlow(core, clock=clock or utcnow, spell=registry.spell_command)
     registry.command("reminders", flow.command, en=["reminders"], ja=["リマインダー"],
                      help="help.reminders")
     registry.action("reminder", flow)

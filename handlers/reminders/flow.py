@@ -13,6 +13,7 @@ from bot.clock import Clock, utcnow
 from bot.core import Core
 from bot.i18n import t
 from bot.messages import ActionEvent, Button, IncomingMessage, Reply, User
+from bot.registry import Spell
 from bot.reminders.definitions import DEFAULT_TIMEZONE, Reminder, load_reminders
 from bot.reminders.delivery import ACK_ACTION, ack_value
 from bot.reminders.service import AckResult, PendingReminder, ReminderService
@@ -34,8 +35,10 @@ def _title(reminder: Reminder, lang: str, company: dict[str, str]) -> str:
 
 class ReminderFlow:
     def __init__(self, core: Core, service: ReminderService | None = None,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow,
+                 spell: Spell = lambda platform, name, lang: name) -> None:
         self.core = core
+        self.spell = spell  # how a platform spells a command, for texts that name one
         self.service = service or ReminderService(
             core.database, core.audit, core.keyring,
             load_reminders(core.settings.file.reminders.path), clock,
@@ -72,16 +75,20 @@ class ReminderFlow:
 
     # -- the button --------------------------------------------------------------------------
 
+    def _unknown(self, user: User, lang: str) -> Reply:
+        listing = self.spell(user.platform, "reminders", lang)
+        return Reply(t("reminders.ack_unknown", lang, reminders=listing), lang, ephemeral=True)
+
     def handle_action(self, event: ActionEvent) -> Reply:
         lang = self.core.settings.file.default_language
         delivery_id, _, token = event.value.partition(".")
         number = strict_int(delivery_id)
         if event.action != ACK_ACTION or number is None or not token:
-            return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)
+            return self._unknown(event.user, lang)
         outcome = self.service.acknowledge(event.user, number, token)
         reminder = outcome.reminder
         if outcome.result is AckResult.UNKNOWN or reminder is None:
-            return Reply(t("reminders.ack_unknown", lang), lang, ephemeral=True)
+            return self._unknown(event.user, lang)
         if outcome.result is AckResult.NOT_YOURS:
             return Reply(t("reminders.ack_not_yours", lang), lang, ephemeral=True)
         title = _title(reminder, lang, self.core.company_values(lang))

@@ -32,9 +32,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "reminders.ack_unknown": {
         "ja": "このリマインダーは見つかりませんでした（終了または変更された可能性があります）。"
-        "`/comply リマインダー` で確認待ちの一覧を表示できます。",
+        "「{reminders}」で確認待ちの一覧を表示できます。",
         "en": "I could not find that reminder (it may have ended or changed). "
-        "`/comply reminders` lists what is waiting for you.",
+        "\"{reminders}\" lists what is waiting for you.",
     },
     "help.reminders": {"ja": "未対応のリマインダーを見る", "en": "your pending reminders"},
 }

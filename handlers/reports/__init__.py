@@ -53,7 +53,7 @@ class ReportFlow(IntakeFlow, CaseworkFlow):
 
 def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> ReportFlow:
     registry.strings(STRINGS)
-    flow = ReportFlow(core, clock)
+    flow = ReportFlow(core, clock, registry.spell_command)
     registry.command("report", flow.report_command, en=["report"], ja=["通報", "相談"],
                      help="help.report")
     registry.command("case", flow.case_command, en=["case"], ja=["確認"], help="help.case")
@@ -62,6 +62,7 @@ def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> Re
     registry.action("case", flow)
     registry.form("report", flow)
     registry.form("case", flow)
+    registry.startup_check(flow.check_names)
     registry.entry_point("home.report", NEW)
     registry.entry_point("home.case", CHECK_OPEN)
     notifier = flow.notifier(core.messengers)

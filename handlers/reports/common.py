@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock, utcnow
 from bot.core import Core
 from bot.i18n import t
+from bot.registry import Spell
 from bot.reports.deadlines import local_date
 from bot.reports.service import CaseView, Reports
 from handlers.reports.ids import LIMITS
@@ -18,8 +19,10 @@ log = logging.getLogger("handlers.reports")
 class ReportsBase:
     """The report feature's state; intake, mailbox and casework are mixed into `ReportFlow`."""
 
-    def __init__(self, core: Core, clock: Clock | None = None) -> None:
+    def __init__(self, core: Core, clock: Clock | None = None,
+                 spell: Spell = lambda platform, name, lang: name) -> None:
         self.core = core
+        self.spell = spell  # how a platform spells a command, for texts that name one
         self.clock: Clock = clock or utcnow  # tests move it forward
         settings = core.settings.file
         self.reports = Reports(core.database, core.keyring, core.audit, settings.reports,

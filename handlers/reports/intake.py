@@ -15,6 +15,7 @@ import re
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.config import ConfigError
 from bot.i18n import t
 from bot.messages import (
     Choice,
@@ -62,9 +63,30 @@ class IntakeFlow(ReportsBase):
                           options=tuple(Choice(v, t(f"report.anonymity.{v}", lang))
                                         for v in ("anonymous", "named")),
                           initial="anonymous"),
-                text("exclude", hint=True),
+                *self._exclusion_picker(lang),
             ],
         )
+
+    def _exclusion_picker(self, lang: str) -> list[FormField]:
+        """Desk members by display name (desk.names), to pick any the report must not reach;
+        none when the desk has fewer than two (excluding all of it is refused anyway)."""
+        desk = self.core.settings.file.desk
+        if len(desk.members) < 2:
+            return []
+        return [FormField("exclude", t("report.field.exclude", lang), "multiselect",
+                          required=False, hint=t("report.field.exclude.hint", lang),
+                          options=tuple(Choice(member, desk.names.get(member, member))
+                                        for member in desk.members))]
+
+    def check_names(self) -> None:
+        """Start-up: every desk member has a display name, since the picker shows names."""
+        desk = self.core.settings.file.desk
+        if len(desk.members) < 2:
+            return  # no picker (see _exclusion_picker)
+        missing = [member for member in desk.members if not desk.names.get(member)]
+        if missing:
+            raise ConfigError(f"desk.names: no display name for {', '.join(missing)}; the "
+                              "report form lets reporters exclude desk members by name")
 
     def _intake(self, submission: FormSubmission) -> FormOutcome:
         lang = lang_of(submission.state, self.default_lang)
@@ -77,8 +99,8 @@ class IntakeFlow(ReportsBase):
         anonymity = values.get("anonymity") or "anonymous"
         if anonymity not in ("anonymous", "named"):
             errors.setdefault("anonymity", t("report.error.choice", lang))
-        excluded, problem = self._exclusions(values.get("exclude", ""),
-                                             submission.user.platform, lang)
+        platform = submission.user.platform  # how it spells commands; identifies no one
+        excluded, problem = self._exclusions(values.get("exclude", ""), platform, lang)
         if problem:
             errors.setdefault("exclude", problem)
         identity = None
@@ -102,18 +124,20 @@ class IntakeFlow(ReportsBase):
         settings = self.core.settings.file.reports
         return FormOutcome(reply=Reply(
             t("report.receipt.text", lang, ack=settings.acknowledge_days,
-              decide=settings.decision_days),
+              decide=settings.decision_days, case=self.spell(platform, "case", lang)),
             lang,
             title=t("report.receipt.title", lang),
             fields=[(t("report.receipt.case_number", lang), receipt.case_number),
                     (t("report.receipt.key", lang), receipt.secret_key)],
+            secret_fields=(1,),
         ), undo=lambda: self._withdraw(receipt.case_number))
 
     def _withdraw(self, case_number: str) -> None:
         self.reports.withdraw(case_number)
 
     def _exclusions(self, raw: str, platform: str, lang: str) -> tuple[tuple[str, ...], str]:
-        """Desk members named by platform:id, a bare id (the reporter's platform) or <@id>."""
+        """The picker's values (platform:id), also typed as a bare id of the reporter's
+        platform or <@id>, comma or space separated: checked against desk.members."""
         members = self.core.settings.file.desk.members
         found: list[str] = []
         for entry in re.split(r"[\s,、，]+", raw):

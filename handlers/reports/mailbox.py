@@ -77,7 +77,8 @@ class MailboxFlow(ReportsBase):
         lang = lang_of(lang, self.default_lang)
         case_number = self.reports.check_pass(token, submission.user.key)
         if case_number is None:
-            return FormOutcome(reply=Reply(t("case.expired", lang), lang))
+            case = self.spell(submission.user.platform, "case", lang)
+            return FormOutcome(reply=Reply(t("case.expired", lang, case=case), lang))
         values = cleaned(submission.values)
         errors = length_errors(values, lang)
         if errors:

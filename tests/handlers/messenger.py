@@ -71,6 +71,8 @@ class Posted:
 
 class RecordingMessenger:
     """Records post and update calls; posting to a channel the bot is not in fails."""
+    threads = True
+
 
     def __init__(self, platform: str = PLATFORM,
                  channels: Iterable[str] = (DESK_CHANNEL, NETWORK_CHANNEL, URGENT_CHANNEL,

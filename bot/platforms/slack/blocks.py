@@ -121,6 +121,10 @@ VALUE_ACTION = "value"
 
 
 def _element(item: FormField) -> dict[str, Any]:
+    if item.kind == "multiselect":
+        return {"type": "multi_static_select", "action_id": VALUE_ACTION,
+                "options": [{"text": _plain(choice.label, 75), "value": choice.value}
+                            for choice in item.options[:100]]}
     if item.kind == "select":
         element: dict[str, Any] = {
             "type": "static_select",
@@ -201,6 +205,11 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
         if element.get("type") == "static_select":
             option = element.get("selected_option")
             value = option.get("value") if isinstance(option, dict) else None
+        elif element.get("type") == "multi_static_select":
+            options = element.get("selected_options")
+            value = ",".join(o["value"] for o in options if isinstance(o, dict)
+                             and isinstance(o.get("value"), str)) \
+                if isinstance(options, list) else None
         elif element.get("type") == "datepicker":
             value = element.get("selected_date")
         values[str(block_id)] = value if isinstance(value, str) else ""

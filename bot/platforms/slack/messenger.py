@@ -39,6 +39,7 @@ def api_error(exc: SlackClientError) -> str:
 
 class SlackMessenger:
     platform = "slack"
+    threads = True
 
     def __init__(self, client: WebClient) -> None:
         self.client = client

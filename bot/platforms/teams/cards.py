@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.i18n import t
-from bot.messages import Button, Choice, Form, FormField, Reply
+from bot.messages import FIELD_KINDS, Button, Choice, Form, FormField, Reply
 from bot.platforms.shared import button_rows, cut
 from bot.untrusted import clean_text
 
@@ -102,15 +102,32 @@ def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
         body.append({"type": "TextBlock", "text": inert(cut(reply.title, 300)), "wrap": True,
                      "size": "medium", "weight": "bolder"})
     body += text_blocks(reply.text)
-    if reply.fields:
+    shown = [f for i, f in enumerate(reply.fields) if i not in reply.secret_fields]
+    if shown:
         body.append({"type": "FactSet", "facts": [
             {"title": inert(cut(name, 200)), "value": inert(cut(value, 2000))}
-            for name, value in reply.fields]})
+            for name, value in shown]})
+    for index in reply.secret_fields:
+        if index < len(reply.fields):
+            body += _secret(index, *reply.fields[index], reply.lang)
     if reply.footnote:
         body += text_blocks(reply.footnote, size="small", isSubtle=True)
     if buttons:
         body += button_sets(reply.buttons)
     return body
+
+
+def _secret(index: int, name: str, value: str, lang: str) -> list[dict[str, Any]]:
+    """A field hidden until its button shows it (Action.ToggleVisibility: no round trip)."""
+    target = f"secret{index}"
+    return [
+        {"type": "TextBlock", "text": inert(cut(name, 200)), "weight": "bolder", "wrap": True},
+        {"type": "TextBlock", "id": target, "text": inert(cut(value, 2000)), "isVisible": False,
+         "fontType": "monospace", "wrap": True},
+        {"type": "ActionSet", "actions": [{"type": "Action.ToggleVisibility",
+                                           "title": t("form.reveal", lang),
+                                           "targetElements": [target]}]},
+    ]
 
 
 def reply_card(reply: Reply) -> dict[str, Any]:
@@ -165,10 +182,12 @@ def _input(item: FormField, value: str | None, lang: str) -> dict[str, Any]:
                                "isRequired": item.required}
     if item.required:
         element["errorMessage"] = t("form.required", lang)
-    if item.kind == "select":
+    if item.kind in ("select", "multiselect"):
         element.update(type="Input.ChoiceSet", style="compact", choices=[
             {"title": cut(choice.label, 200), "value": choice.value}
             for choice in item.options[:MAX_OPTIONS]])
+        if item.kind == "multiselect":  # Teams submits the values joined by commas
+            element["isMultiSelect"] = True
     elif item.kind == "date":
         element["type"] = "Input.Date"
     else:
@@ -259,7 +278,7 @@ def form_from_data(data: object) -> Form | None:
         max_length = item.get("max_length")
         fields.append(FormField(
             name=item["name"], label=_str(item.get("label")),
-            kind=kind if kind in ("text", "multiline", "select", "date") else "text",
+            kind=kind if kind in FIELD_KINDS else "text",
             required=item.get("required") is True,
             max_length=max_length if isinstance(max_length, int) and max_length > 0 else None,
             options=choices, initial=_opt_str(item.get("initial")),

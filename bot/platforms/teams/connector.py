@@ -284,6 +284,7 @@ class TeamsMessenger:
     """
 
     platform = "teams"
+    threads = False  # a 1:1 chat has no threads
 
     def __init__(self, connector: Connector, book: ConversationBook, bot_id: str) -> None:
         self.connector = connector

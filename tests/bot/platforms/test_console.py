@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from bot.keys import Keyring, parse_key
 from bot.messages import CHOICES, RATING, Button, Reply, User
+from bot.models import AuditEvent
 from bot.platforms.console import ConsoleChat, render
 from bot.reports.models import Report
 from bot.wiring import Bot, assemble
@@ -113,7 +114,8 @@ def report_bot(database, make_settings):
     from tests.bot.reports.helpers import report_core
 
     core = report_core(database, make_settings,
-                       "desk:\n  members: ['console:deskuser']\n")
+                       "desk:\n  members: ['console:deskuser', 'console:kato']\n"
+                       "  names: {'console:deskuser': 佐藤, 'console:kato': 加藤}\n")
     try:
         yield assemble(core)
     finally:
@@ -137,16 +139,26 @@ def test_console_form_prompts_each_field_and_shows_the_receipt(report_bot):
         "顧客リストが共有フォルダにあった",
         "先週", "", "",  # when; where and who skipped
         "",             # anonymity: the default, anonymous
-        "nobody",       # exclude: not a desk member; the flow says so and asks again
-        "",
+        "nobody",       # exclude: not one of the listed desk members, asked again
+        "2",            # exclude 加藤, picked by name from the numbered list
         "/quit",
     ])
     assert "Category\n  [1] Conduct-rule breach" in out
     assert "Please pick a number (1-5)." in out
     assert "This item is required." in out
     assert "empty means: Stay anonymous (recommended)" in out
-    assert "⚠ Desk members who must not see this: Not a desk member: nobody" in out
+    assert "Desk members who must not see this (optional)\n  (For a conflict" in out
+    assert "  [1] 佐藤\n  [2] 加藤" in out and "Please pick a number (1-2)." in out
     case_number, key = RECEIPT.search(out).groups()
+    # The member picked by name cannot open it (refused and audited); the other one opens
+    # it and learns only that someone is excluded.
+    refused = _chat(report_bot, [f"/case {case_number}", "/quit"], user="kato")
+    assert "You cannot open this case." in refused
+    opened = _chat(report_bot, [f"/case {case_number}", "/cancel", "/quit"], user="deskuser")
+    assert "Desk members excluded by the reporter: 1" in opened and "加藤" not in opened
+    with report_bot.core.database.transaction() as session:
+        actions = session.scalars(sa.select(AuditEvent.action)).all()
+    assert "report.open_refused" in actions and "report.opened" in actions
     with report_bot.core.database.transaction() as session:
         [report] = session.scalars(sa.select(Report))
     assert report.case_number == case_number and not report.named

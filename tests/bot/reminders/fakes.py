@@ -71,6 +71,7 @@ class RecordingMessenger:
     """
 
     platform = "slack"
+    threads = True
 
     def __init__(self, failures: dict[int, BaseException] | None = None,
                  posted_then: dict[int, BaseException] | None = None) -> None:
@@ -182,6 +183,7 @@ class ProcessMessenger:
     """
 
     platform = "slack"
+    threads = True
 
     def __init__(self, shared: RecordingMessenger, die_after: int | None = None) -> None:
         self.shared = shared

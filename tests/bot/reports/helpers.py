@@ -23,7 +23,8 @@ REPORTER = User("slack", "U0REPORTER9", "Taro Whistle")
 DESK_A = User("slack", "U0DESKA")
 DESK_B = User("slack", "U0DESKB")
 OUTSIDER = User("slack", "U0OUTSIDER")
-DESK_CONFIG = "desk:\n  members: ['slack:U0DESKA', 'slack:U0DESKB']\n"
+DESK_CONFIG = ("desk:\n  members: ['slack:U0DESKA', 'slack:U0DESKB']\n"
+               "  names: {'slack:U0DESKA': 佐藤, 'slack:U0DESKB': 鈴木}\n")
 REPORTS_CONFIG = ("reports:\n  desk_channel: 'slack:C0DESK'\n"
                   "  notice_delay_min_minutes: 0\n  notice_delay_max_minutes: 0\n")
 START = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
@@ -92,6 +93,8 @@ class ReportChat(TestChat):
 @dataclass
 class RecordingMessenger:
     """A platform that accepts every post and remembers it."""
+    threads = True
+
 
     platform: str = "slack"
     posts: list[tuple[Address, Reply]] = field(default_factory=list)

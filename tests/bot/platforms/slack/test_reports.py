@@ -207,3 +207,29 @@ def test_the_report_is_not_linked_to_the_reporters_question_by_order_or_time(
     finally:
         harness.close()
         core.database.dispose()
+
+
+def test_a_desk_member_picked_by_name_cannot_open_the_report(core, slack, slack_api):
+    """Conflict of interest: the reporter picks 鈴木 from the names; 鈴木's open is refused
+    and audited, 佐藤 opens it and learns only that someone is excluded."""
+    view = _open_intake(slack, slack_api)
+    [picker] = [b for b in view["blocks"] if b.get("block_id") == "exclude"]
+    assert picker["element"]["type"] == "multi_static_select"
+    options = {o["text"]["text"]: o["value"] for o in picker["element"]["options"]}
+    assert set(options) == {"佐藤", "鈴木"}
+    answer = _submit(slack, view, {"category": "other", "what": "上司の件です",
+                                   "exclude": options["鈴木"]})
+    fields = [f["text"] for b in answer["view"]["blocks"] if b["type"] == "section"
+              for f in b.get("fields", [])]
+    case_number = fields[0].split("\n")[1]
+    slack.command(f"case {case_number}", user="U0DESKB")
+    [refusal] = slack_api.wait_for("response_url")
+    assert "You cannot open this case." in json.dumps(refusal.params, ensure_ascii=False) \
+        or "この案件を開く権限がありません" in json.dumps(refusal.params, ensure_ascii=False)
+    slack.command(f"case {case_number}", user="U0DESKA")
+    [opened] = slack_api.wait_for("views.open", 2)[1:]
+    shown = json.dumps(opened.params["view"], ensure_ascii=False)
+    assert "除外された窓口担当者: 1名" in shown or "excluded by the reporter: 1" in shown
+    assert "鈴木" not in shown and "U0DESKB" not in shown
+    trail = audit_export(core)
+    assert "report.open_refused" in trail and "report.opened" in trail

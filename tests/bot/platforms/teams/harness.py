@@ -169,3 +169,20 @@ def texts(card: dict[str, Any]) -> list[str]:
 def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {block["id"]: block for block in card.get("body", [])
             if str(block.get("type", "")).startswith("Input.")}
+
+
+def receipt_values(card: dict[str, Any]) -> dict[str, str]:
+    """A receipt card's fields: the FactSet's, and each hidden one (the secret key) with the
+    button that shows it, which is asserted to be there and the value hidden until pressed."""
+    values: dict[str, str] = {}
+    body = card["body"]
+    for block in body:
+        if block["type"] == "FactSet":
+            values.update({fact["title"]: fact["value"] for fact in block["facts"]})
+    for index, block in enumerate(body):
+        if block["type"] == "TextBlock" and block.get("isVisible") is False:
+            toggle = body[index + 1]["actions"][0]
+            assert toggle["type"] == "Action.ToggleVisibility"
+            assert toggle["targetElements"] == [block["id"]]
+            values[body[index - 1]["text"]] = block["text"]
+    return values

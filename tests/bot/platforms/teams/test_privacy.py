@@ -3,13 +3,20 @@ submitted, read and answered, nothing the bot keeps, logs or sends names the rep
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
 from bot.core import Core, build_core
-from tests.bot.platforms.teams.harness import CHANNEL, TeamsHarness, actions, inputs
+from tests.bot.platforms.teams.harness import (
+    CHANNEL,
+    TeamsHarness,
+    actions,
+    inputs,
+    receipt_values,
+)
 from tests.bot.reports.helpers import audit_export, dump_database
 from tests.teams_api import FakeTeams
 
@@ -65,8 +72,7 @@ def test_anonymous_report_leaves_no_trace_of_the_reporter(report_core, teams_api
         receipt = _dialog(_submit(teams, intake, {
             "category": "info_leak", "what": "販売部門の端末で託送の顧客情報を見た",
             "who": "営業二課", "exclude": "slack:U0DESKB"}, REPORTER))
-        [facts] = [b["facts"] for b in receipt["body"] if b["type"] == "FactSet"]
-        values = {fact["title"]: fact["value"] for fact in facts}
+        values = receipt_values(receipt)
         case_number, key = values["Case number"], values["Secret key"]
 
         notices = teams.app.feature("reports").notifier(teams.app.messengers).tick()
@@ -159,3 +165,40 @@ def test_a_dialog_slower_than_teams_allows_gives_no_receipt_and_keeps_nothing(
         assert left == 0
     finally:
         teams.close()
+
+
+OTHER_AAD = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+OTHER = {"aad": OTHER_AAD, "user": "29:1OtherDeskMember_abcdefghijklmnopqrstuvwxyz01234567",
+         "user_name": "Other Member"}
+
+
+def test_a_desk_member_picked_by_name_cannot_open_the_report(database, make_settings,
+                                                             teams_api):
+    """Conflict of interest in Teams: a multi-select of the desk by name; the one picked is
+    refused (and audited), the other sees that someone is excluded, not who."""
+    core = build_core(make_settings(
+        f"desk:\n  members: ['teams:{DESK_AAD}', 'teams:{OTHER_AAD}']\n"
+        f"  names: {{'teams:{DESK_AAD}': 佐藤, 'teams:{OTHER_AAD}': 鈴木}}\n",
+        DATABASE_URL=database.url))
+    teams = TeamsHarness(core, teams_api)
+    try:
+        intake = _open(teams, teams_api, "report", REPORTER)
+        picker = inputs(intake)["exclude"]
+        assert picker["type"] == "Input.ChoiceSet" and picker["isMultiSelect"] is True
+        by_name = {choice["title"]: choice["value"] for choice in picker["choices"]}
+        assert set(by_name) == {"佐藤", "鈴木"}
+        receipt = _dialog(_submit(teams, intake, {"category": "other", "what": "上司の件です",
+                                                  "exclude": by_name["鈴木"]}, REPORTER))
+        case_number = receipt_values(receipt)["Case number"]
+        before = len(teams_api.sent())
+        teams.dm(f"case {case_number}", locale="en-US", **OTHER)
+        [refusal] = teams_api.wait_for(before + 1)[before:]
+        assert "You cannot open this case." in refusal.card_text()
+        desk_form = _open(teams, teams_api, f"case {case_number}", DESK)
+        shown = json.dumps(desk_form, ensure_ascii=False)
+        assert "Desk members excluded by the reporter: 1" in shown and "鈴木" not in shown
+        trail = audit_export(core)
+        assert "report.open_refused" in trail and "report.opened" in trail
+    finally:
+        teams.close()
+        core.database.dispose()
