@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"compliance-bot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("run", help="run the bot (console chat when no platform is configured)")
+    run = commands.add_parser(
+        "run", help="run the bot (console chat when no platform is configured)")
+    run.add_argument("--verbose", action="store_true",
+                     help="console chat: log to stderr instead of DATA_DIR/compliance-bot.log")
     commands.add_parser("keygen", help="print a new COMPLIANCE_BOT_SECRET_KEY")
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
@@ -90,13 +93,22 @@ def _date(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+LOG_FILE = "compliance-bot.log"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         from bot import logs
 
-        logs.configure(settings.file.logging, quiet=args.command != "run")
+        console = args.command == "run" and settings.slack is None and settings.teams is None
+        if console and not args.verbose:
+            # The chat owns the terminal: log lines between a question and its answer would
+            # be read as part of the conversation.
+            logs.configure(settings.file.logging, path=settings.data_dir / LOG_FILE)
+        else:
+            logs.configure(settings.file.logging, quiet=args.command != "run")
         return COMMANDS[args.command](args, settings)
     except (ConfigError, KnowledgeLoadError) as exc:
         print(f"compliance-bot: error: {exc}", file=sys.stderr)

@@ -81,6 +81,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "form.required": {"ja": "入力してください", "en": "Required"},
     "form.reveal": {"ja": "表示する", "en": "Show"},
     "form.open": {"ja": "フォームを開く", "en": "Open the form"},
+    "choices": {"ja": "もしかして、こちらの質問ですか？（押すと回答します）",
+                "en": "Did you mean one of these? (press one for its answer)"},
     "console.choices": {"ja": "こちらの質問でしたか？", "en": "Did you mean:"},
     "console.rating": {"ja": "この回答は役に立ちましたか？", "en": "Did this answer help?"},
     "form.saving": {

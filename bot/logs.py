@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import LoggingSettings
@@ -72,10 +73,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(
-    settings: LoggingSettings, stream: TextIO | None = None, quiet: bool = False
+    settings: LoggingSettings, stream: TextIO | None = None, quiet: bool = False,
+    path: Path | None = None,
 ) -> None:
-    """`quiet`: one-shot commands print results on stdout; only warnings go to stderr."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """`quiet`: one-shot commands print results on stdout; only warnings go to stderr.
+    `path`: append to that file instead (the console chat, whose terminal is the chat)."""
+    handler: logging.Handler
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
     if settings.format == "json":
         handler.setFormatter(JsonFormatter())
     else:

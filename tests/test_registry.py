@@ -169,3 +169,25 @@ def test_f_string_keys_resolve_for_every_value_they_are_given(core):
             if family == "report.flag.{}" and key not in CATALOGUE:
                 continue  # not every deadline state has a flag
             assert key in CATALOGUE, key
+
+
+def test_strings_that_name_a_command_resolve_per_platform(core):
+    """No string hard-codes a platform's command syntax: each names the command through a
+    placeholder the flow fills with `Registry.spell_command` for the user's platform."""
+    bot = assemble(core)
+    for key in CATALOGUE:
+        for lang, text in CATALOGUE.messages[key].items():
+            assert "/comply" not in text and "`" not in text, (key, lang)
+    spelled = {platform: {lang: bot.registry.spell_command(platform, "case", lang)
+                          for lang in ("ja", "en")}
+               for platform in ("slack", "teams", "console")}
+    assert spelled == {"slack": {"ja": "/comply 確認", "en": "/comply case"},
+                       "teams": {"ja": "確認", "en": "case"},
+                       "console": {"ja": "/確認", "en": "/case"}}
+    named = {key for key in CATALOGUE for text in CATALOGUE.messages[key].values()
+             if re.search(r"\{(report|case|reminders)\}", text)}
+    assert named >= {"report.receipt.text", "case.expired", "esc.form.intro",
+                     "reminders.ack_unknown"}
+    for key in named:
+        for name in re.findall(r"\{(report|case|reminders)\}", CATALOGUE.messages[key]["en"]):
+            assert name in bot.registry.commands, (key, name)

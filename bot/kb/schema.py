@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
 from typing import Annotated
@@ -61,5 +62,24 @@ def placeholders_in(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+_PLACEHOLDER = re.compile(r"( ?)\{(\w+)\}( ?)")
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
-    return text.format_map(values)
+    """The company's values in an answer. Japanese is written without spaces, so a space
+    the curator typed between a placeholder and Japanese text goes ("所属長と {desk} に" →
+    "所属長と#compliance-deskに"); beside a URL it stays, so the link ends where it should."""
+
+    def tidy(match: re.Match[str]) -> str:
+        before, name, after = match.groups()
+        if values.get(name, "").startswith(("http://", "https://")):
+            return match.group()
+        start, end = match.start(), match.end()
+        if before and start > 0 and _CJK.match(text[start - 1]):
+            before = ""
+        if after and end < len(text) and _CJK.match(text[end]):
+            after = ""
+        return f"{before}{{{name}}}{after}"
+
+    return _PLACEHOLDER.sub(tidy, text).format_map(values)

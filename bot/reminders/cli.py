@@ -194,8 +194,9 @@ def follow(database: Database, reminder_id: str, occurrence: str, out: TextIO,
         rate = (done - first_done) / elapsed if elapsed > 0 else 0.0
         eta = f"{(total - done) / rate:,.0f}s" if rate > 0 else "?"
         bar = "#" * int(30 * done / total) if total else ""
-        line = (f"[{bar:<30}] {done}/{total} sent, {counts.get(FAILED, 0)} failed, "
-                f"ETA {eta}")
+        # Sent and failed apart, as `reminders status` counts them: a failure is done, not sent.
+        line = (f"[{bar:<30}] {counts.get(SENT, 0)}/{total} sent, {counts.get(FAILED, 0)} "
+                f"failed, ETA {eta}")
         if out.isatty():
             out.write("\r" + line)
             out.flush()

@@ -62,6 +62,6 @@ class DeskNotifier:
             kind, _, state = notice.kind.partition(".")
             text = t(f"notice.{state}", lang, kind=deadline_label(kind, lang), date=due[kind],
                      **values)
-        button = Button(t("desk.open", lang), OPEN, notice.case_number, style="primary",
+        button = Button(t("desk.open", lang), OPEN, f"{notice.case_number}|{lang}", style="primary",
                         opens_form=True)
         return Reply(text, lang, buttons=[button])

@@ -16,6 +16,7 @@ from bot.messages import ActionEvent, FormOutcome, FormSubmission, Messenger, Re
 from bot.registry import Registry
 from bot.reports.desk import DeskNotifier
 from handlers.reports.casework import CaseworkFlow
+from handlers.reports.common import lang_of
 from handlers.reports.ids import ANSWER, CHECK, CHECK_OPEN, DESK, INTAKE, NEW, OPEN
 from handlers.reports.intake import IntakeFlow
 from handlers.reports.strings import STRINGS
@@ -38,8 +39,9 @@ class ReportFlow(IntakeFlow, CaseworkFlow):
         if event.action == CHECK_OPEN:
             return Reply(t("case.form.title", lang), lang, ephemeral=True,
                          form=self.check_form(lang))
-        if event.action == OPEN:
-            return self._desk_open(event.user, event.value, self.default_lang)
+        if event.action == OPEN:  # value: the case number, and the language it was listed in
+            case_number, _, listed_in = event.value.partition("|")
+            return self._desk_open(event.user, case_number, lang_of(listed_in, self.default_lang))
         return Reply(t("action.unknown", self.default_lang), self.default_lang, ephemeral=True)
 
     def handle_submit(self, submission: FormSubmission) -> FormOutcome:

@@ -45,8 +45,8 @@ class CaseworkFlow(MailboxFlow):
         except Refusal as refusal:
             return refusal.reply(lang)
         lines = [self._list_line(case, lang) for case in cases[:MAX_LISTED]]
-        buttons = [Button(f"{t('desk.open', lang)} {case.case_number}", OPEN, case.case_number,
-                          opens_form=True)
+        buttons = [Button(f"{t('desk.open', lang)} {case.case_number}", OPEN,
+                          f"{case.case_number}|{lang}", opens_form=True)
                    for case in cases[:MAX_LISTED]]
         return Reply("\n".join(lines) or t("desk.list.empty", lang), lang,
                      title=t("desk.list.title", lang), buttons=buttons, ephemeral=True)

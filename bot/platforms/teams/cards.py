@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.i18n import t
-from bot.messages import FIELD_KINDS, Button, Choice, Form, FormField, Reply
+from bot.messages import CHOICES, FIELD_KINDS, Button, Choice, Form, FormField, Reply
 from bot.platforms.shared import button_rows, cut
 from bot.untrusted import clean_text
 
@@ -84,11 +84,24 @@ def submit_action(button: Button) -> dict[str, Any]:
     return action
 
 
-def button_sets(buttons: list[Button]) -> list[dict[str, Any]]:
+def button_sets(buttons: list[Button], lang: str = "ja") -> list[dict[str, Any]]:
     """One ActionSet per row of the shared rule (`shared.button_rows`), so 👍/👎 never sit in
-    a row of suggestions."""
-    return [{"type": "ActionSet", "actions": [submit_action(button) for button in row]}
-            for row in button_rows(buttons, long_label=20, per_row=MAX_ACTIONS_PER_SET)]
+    a row of suggestions. Choices (whole questions as labels) are rows of wrapped text under
+    a heading saying what they are, each row the button: Teams cuts a long button title."""
+    body: list[dict[str, Any]] = []
+    for row in button_rows(buttons, long_label=20, per_row=MAX_ACTIONS_PER_SET):
+        if row[0].group == CHOICES:
+            if not body or body[-1].get("id") != "choices":
+                body.append({"type": "TextBlock", "id": "choices", "text": t("choices", lang),
+                             "wrap": True, "weight": "bolder", "spacing": "medium"})
+            body.append({"type": "Container", "style": "emphasis", "spacing": "small",
+                         "selectAction": submit_action(row[0]), "items": [
+                             {"type": "TextBlock", "text": "▸ " + inert(cut(row[0].label, 300)),
+                              "wrap": True, "color": "accent"}]})
+        else:
+            body.append({"type": "ActionSet",
+                         "actions": [submit_action(button) for button in row]})
+    return body
 
 
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,7 +126,7 @@ def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
     if reply.footnote:
         body += text_blocks(reply.footnote, size="small", isSubtle=True)
     if buttons:
-        body += button_sets(reply.buttons)
+        body += button_sets(reply.buttons, reply.lang)
     return body
 
 

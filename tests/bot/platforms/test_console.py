@@ -29,6 +29,31 @@ def _run(tmp_path, script: str, **extra: str) -> subprocess.CompletedProcess:
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
 
 
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR) ")
+
+
+def test_console_keeps_logs_out_of_the_conversation_and_help_lists_every_command(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("logging:\n  level: DEBUG\n", encoding="utf-8")
+    proc = _run(tmp_path, "/help\nパスワードを他人に教えてもいい？\n/quit\n",
+                COMPLIANCE_BOT_CONFIG=str(config))
+    assert proc.returncode == 0, proc.stderr
+    question_to_answer = proc.stdout.partition("> ")[2]
+    assert "出典:" in question_to_answer
+    assert not LOG_LINE.search(proc.stdout) and not LOG_LINE.search(proc.stderr)
+    logged = (tmp_path / "var" / "compliance-bot.log").read_text(encoding="utf-8")
+    assert "question 1: entry=" in logged  # the lines went to the log file instead
+    help_text = proc.stdout.split("> ")[1]
+    for command in ("/report", "/case", "/cases", "/desk", "/reminders", "/help"):
+        assert f"• {command}" in help_text, command
+    verbose = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--verbose"],
+                             input="/quit\n", env={**os.environ, "HOME": str(tmp_path),
+                                                    "COMPLIANCE_BOT_CONFIG": str(config),
+                                                    **CACHE_ENV},
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert verbose.returncode == 0 and LOG_LINE.search(verbose.stderr)
+
+
 def test_console_chat_end_to_end(tmp_path):
     proc = _run(tmp_path, "\n".join([
         "/help",
@@ -213,15 +238,16 @@ def test_console_anonymous_report_leaves_no_trace(tmp_path):
                              "jsonl"], env=env, cwd=tmp_path, capture_output=True, text=True,
                             check=False)
     assert export.returncode == 0 and f"report:{case_number}" in export.stdout
+    logged = (tmp_path / "var" / "compliance-bot.log").read_text(encoding="utf-8")
     secret = (tmp_path / "var" / "secret.key").read_text().strip()
     pseudonym = Keyring(parse_key(secret)).pseudonym("console", "zz-reporter-7731")
     stored = b"".join(f.read_bytes() for f in (tmp_path / "var").glob("compliance-bot.sqlite3*"))
     for trace in ("zz-reporter-7731", pseudonym):
         assert trace.encode() not in stored
-        assert trace not in export.stdout and trace not in proc.stderr
-    assert "report received" in proc.stderr  # DEBUG logging was on
+        assert trace not in export.stdout and trace not in proc.stderr + logged
+    assert "report received" in logged  # DEBUG logging was on, to the console's log file
     for content in ("託送システム", key):
-        assert content.encode() not in stored and content not in proc.stderr
+        assert content.encode() not in stored and content not in proc.stderr + logged
 
 
 def test_generated_console_buttons_and_forms_answer_without_an_error(report_bot, caplog):

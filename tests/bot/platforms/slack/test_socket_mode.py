@@ -5,6 +5,7 @@ drops connections the ways Slack and networks do."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -91,7 +92,13 @@ def mention(peer: SocketModePeer, text: str, *, event_id: str | None = None,
 # -- envelopes ---------------------------------------------------------------------------------
 
 
-def test_first_connection_opens_with_the_app_token_and_is_live(bot, peer, slack_api):
+def test_first_connection_opens_with_the_app_token_and_is_live(start, peer, slack_api, caplog):
+    caplog.set_level(logging.INFO)
+    bot = start()
+    peer.wait_for_connections(1)
+    # Bolt's start-up warnings (e.g. "`token` will be unused") do not come with our wiring.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING
+                and r.name.startswith("slack_bolt")]
     [call] = slack_api.of("apps.connections.open")
     assert call.token == APP_TOKEN
     assert bot.is_live()

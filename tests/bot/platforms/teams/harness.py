@@ -156,9 +156,14 @@ def activity(service_url: str, *, type: str = "message", text: str | None = "",
 
 
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every Action.Submit of a card, from its ActionSets and its own actions."""
-    found = [a for block in card.get("body", []) if block.get("type") == "ActionSet"
-             for a in block["actions"]]
+    """Every Action.Submit of a card, in order: its ActionSets', its rows' that are buttons
+    themselves (a Container's selectAction: the "did you mean" choices), its own actions."""
+    found: list[dict[str, Any]] = []
+    for block in card.get("body", []):
+        if block.get("type") == "ActionSet":
+            found += block["actions"]
+        elif block.get("type") == "Container" and "selectAction" in block:
+            found.append(block["selectAction"])
     return found + list(card.get("actions", []))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.messages import Button, Choice, Form, FormField, Reply
+from bot.messages import CHOICES, RATING, Button, Choice, Form, FormField, Reply
 from bot.platforms.teams.cards import (
     FORM_KEY,
     encode,
@@ -107,3 +107,18 @@ def test_definitions_we_could_not_have_sent_are_refused():
     assert odd is not None and odd.lang == "ja"
     assert odd.fields[0].kind == "text" and odd.fields[0].options == (Choice("v", "l"),)
     assert odd.fields[0].max_length is None
+
+
+def test_did_you_mean_choices_are_labelled_rows_with_the_whole_question():
+    question = ("異動した後も、前の部署で使っていたIDとパスワードで"
+                "システムにログインしてもいいですか？")
+    reply = Reply("近い質問があります。", "ja", buttons=[
+        Button(question, "ask.pick", "1:transfer-id", group=CHOICES),
+        Button("👍", "ask.feedback", "1:up", group=RATING)])
+    body = reply_card(reply)["body"]
+    [heading] = [b for b in body if b.get("id") == "choices"]
+    assert "もしかして" in heading["text"]
+    [row] = [b for b in body if b["type"] == "Container"]
+    assert row["items"][0]["text"] == "▸ " + question and row["items"][0]["wrap"] is True
+    assert row["selectAction"]["data"] == {"action": "ask.pick", "value": "1:transfer-id"}
+    assert body.index(heading) < body.index(row)
