@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 
 # APScheduler logs two INFO lines per run of every job ("Running job", "executed
 # successfully"): with a send sweep every few seconds that is most of a day's log.
-for _name in ("apscheduler.executors", "apscheduler.scheduler"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+CHATTY = ("apscheduler.executors", "apscheduler.scheduler")
 
 
 class JobScheduler:
@@ -35,6 +34,8 @@ class JobScheduler:
     def start(self) -> JobScheduler:
         if not self._jobs:
             return self
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
         scheduler = BackgroundScheduler(timezone=UTC)
         now = datetime.now(UTC)
         for job in self._jobs:

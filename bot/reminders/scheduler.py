@@ -82,7 +82,11 @@ class ReminderScheduler:
         try:
             if not self.lease.ensure(self.settings.post_timeout_s):
                 return None
-            return self.sender.send_due()
+            result = self.sender.send_due()
+            if result.outcomes:  # one line per sweep that delivered; an idle sweep says nothing
+                log.info("reminders sent: %s", ", ".join(
+                    f"{outcome} {count}" for outcome, count in sorted(result.outcomes.items())))
+            return result
         finally:
             self._sending.release()
 

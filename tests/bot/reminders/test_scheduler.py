@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time as real_time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -396,3 +397,32 @@ def test_apscheduler_runs_the_two_sweeps_and_stop_hands_the_lease_over(database,
 def test_no_reminder_scheduler_when_reminders_are_off(core):
     assert core.settings.file.reminders.path is None
     assert reminder_scheduler(core, {"slack": RecordingMessenger()}) is None
+
+
+def test_sweeps_log_one_line_per_delivered_batch_and_nothing_when_idle(database, make_settings,
+                                                                       caplog):
+    """At INFO, a minute of sweeps every few seconds is not a page of log: APScheduler's two
+    lines per run are held back, and an idle sweep says nothing."""
+    caplog.set_level(logging.INFO)
+    core = build_core(reminder_settings(make_settings, database.url, plan_interval_s=0.05,
+                                        send_interval_s=0.05))
+    try:
+        clock = FakeClock(datetime(2027, 1, 20, tzinfo=UTC))
+        messenger = RecordingMessenger()
+        scheduler = make_scheduler(core, messenger, clock, directory=StaticDirectory(["U1"]),
+                                   reminders=shipped("conduct-rule-training"))
+        scheduler.start()
+        real_time.sleep(0.6)  # idle sweeps
+        clock.set(datetime(2027, 2, 1, 2, tzinfo=UTC))
+        deadline = real_time.monotonic() + 10
+        while not messenger.posts and real_time.monotonic() < deadline:
+            real_time.sleep(0.05)
+        real_time.sleep(0.6)  # idle again
+        scheduler.stop()
+    finally:
+        core.database.dispose()
+    assert first_posts(messenger) == ["U1"]
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler")
+                and r.levelno < logging.WARNING]
+    sent_lines = [r for r in caplog.records if r.getMessage().startswith("reminders sent:")]
+    assert len(sent_lines) == 1 and "sent 1" in sent_lines[0].getMessage()

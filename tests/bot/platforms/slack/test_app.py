@@ -8,7 +8,7 @@ import time
 
 import sqlalchemy as sa
 
-from bot.models import Feedback
+from bot.models import Feedback, Question
 from handlers.ask.ids import FEEDBACK
 
 
@@ -175,3 +175,23 @@ def test_empty_question_in_the_modal_keeps_it_open_with_an_error(slack, slack_ap
     answer = json.loads(body)
     assert answer["response_action"] == "errors"
     assert "question" in answer["errors"]
+
+
+def test_command_words_work_in_a_mention_and_help_is_answered_privately(slack, slack_api, core):
+    slack.mention("help")
+    [private] = slack_api.wait_for("chat.postEphemeral")
+    assert private.params["user"] == "U0EMPLOYEE" and "/comply report" in private.params["text"]
+    assert not slack_api.of("chat.postMessage")  # nothing public in the channel
+    with core.database.transaction() as session:  # not taken for a question
+        assert session.scalars(sa.select(Question)).all() == []
+
+
+def test_a_command_word_in_a_dm_offers_its_form_in_one_click(slack, slack_api):
+    slack.dm("report")
+    [offer] = slack_api.wait_for("chat.postMessage")
+    [button] = [e for b in offer.params["blocks"] if b["type"] == "actions"
+                for e in b["elements"]]
+    assert button["action_id"].startswith("command.run")
+    slack.press(button["action_id"], button["value"], channel="D0EMPLOYEE")
+    [opened] = slack_api.wait_for("views.open")
+    assert opened.params["view"]["callback_id"] == "report.submit"
