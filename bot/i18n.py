@@ -76,6 +76,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Please try again in a moment.",
     },
     "teams.done": {"ja": "完了しました。", "en": "Done."},
+    "teams.image_too_large": {
+        "ja": "（画像は Teams のメッセージには大きすぎるため省きました: {alt}）",
+        "en": "(The image was left out: it is too large for a Teams message. {alt})",
+    },
+    "console.image_saved": {"ja": "画像を保存しました: {path}", "en": "Image saved to {path}"},
     "console.bye": {"ja": "終了します。", "en": "Goodbye."},
     "form.close": {"ja": "閉じる", "en": "Close"},
     "form.required": {"ja": "入力してください", "en": "Required"},

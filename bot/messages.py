@@ -165,6 +165,22 @@ class FormOutcome:
 # -- replies ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture posted with a reply (the desk report's chart): the bytes themselves, since a
+    chat message cannot point at a file on the bot's server.
+
+    The messengers show it: Slack uploads it as a file with the reply as its comment, Teams
+    puts it in the card when the message stays under Teams' size limit (else the card says it
+    was left out and gives `alt`), the console saves it and prints where.
+    """
+
+    data: bytes
+    filename: str  # e.g. "desk-report-2026-12-07.png"
+    alt: str  # what it shows, in words: for screen readers, and wherever it cannot be shown
+    mime: str = "image/png"
+
+
 @dataclass
 class Reply:
     text: str
@@ -178,6 +194,7 @@ class Reply:
     # Indices of `fields` to keep hidden until the user asks, where the platform can (a
     # receipt's secret key: not readable over a shoulder or in a screenshot of the chat).
     secret_fields: tuple[int, ...] = ()
+    image: Image | None = None  # shown by the messengers, i.e. in posts (see Image)
 
 
 # -- proactive messages -----------------------------------------------------------------------

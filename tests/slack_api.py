@@ -2,7 +2,10 @@
 
 It binds to port 0, speaks the Web API's wire format (form or JSON bodies, Bearer tokens,
 `{"ok": ...}` answers, 429 with Retry-After) and records every call, so tests assert what the
-bot really sent over HTTP. It also serves `response_url`s, which Slack hands to slash commands.
+bot really sent over HTTP. It also serves `response_url`s, which Slack hands to slash commands,
+and the three steps of a file upload (files_upload_v2): files.getUploadURLExternal hands out
+an upload URL on this server, the bytes are POSTed there (recorded as the call "upload"), and
+files.completeUploadExternal shares them in a channel (`shared_files`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,21 @@ class Call:
 
 
 @dataclass
+class SharedFile:
+    """A file the bot uploaded and shared: what a channel shows."""
+
+    id: str
+    channel: str
+    filename: str
+    title: str | None
+    alt: str | None
+    comment: str | None
+    thread_ts: str | None
+    data: bytes
+    ts: str
+
+
+@dataclass
 class Failure:
     status: int = 200
     error: str | None = None  # a Slack error code, answered with ok=false
@@ -48,7 +66,10 @@ class FakeSlackAPI(LoopbackServer):
         self.failures: dict[str, list[Failure]] = {}
         self.channels: set[str] = {"C0DESK001", "C0GENERAL"}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self.shared: list[SharedFile] = []
         self._ts = 1_700_000_000
+        self._pending: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURL was told
+        self._uploaded: dict[str, bytes] = {}
         super().__init__(self._handler_class())
 
     @property
@@ -79,6 +100,53 @@ class FakeSlackAPI(LoopbackServer):
         with self._lock:
             self.calls.clear()
 
+    def shared_files(self, channel: str | None = None) -> list[SharedFile]:
+        with self._lock:
+            return [f for f in self.shared if channel is None or f.channel == channel]
+
+    # -- file uploads ------------------------------------------------------------------------
+
+    def _upload_url(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = "F" + ts.replace(".", "")
+        self._pending[file_id] = params
+        return {"ok": True, "file_id": file_id,
+                "upload_url": f"{self.root_url}/upload/v1/{file_id}"}
+
+    def _upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        with self._cond:
+            self.calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, None))
+            self._cond.notify_all()
+            queued = self.failures.get("upload")
+            failure = queued.pop(0) if queued else None
+            pending = self._pending.get(file_id)
+            if failure is not None:
+                return failure.status, "error"
+            if pending is None or int(pending["length"]) != len(data):
+                return 400, "bad upload"
+            self._uploaded[file_id] = data
+        return 200, f"OK - {len(data)}"
+
+    def _complete(self, params: dict[str, Any], ts: str) -> tuple[int, dict[str, Any]]:
+        channel = str(params.get("channel_id") or "")
+        if channel.startswith("C") and channel not in self.channels:
+            return 200, {"ok": False, "error": "channel_not_found"}
+        files = json.loads(params.get("files") or "[]")
+        if not files or any(f.get("id") not in self._uploaded for f in files):
+            return 200, {"ok": False, "error": "file_not_found"}
+        answers = []
+        for item in files:
+            pending = self._pending[item["id"]]
+            shared = SharedFile(
+                item["id"], channel, pending["filename"], item.get("title"),
+                pending.get("alt_txt"), params.get("initial_comment"), params.get("thread_ts"),
+                self._uploaded[item["id"]], ts)
+            self.shared.append(shared)
+            answers.append({"id": shared.id, "name": shared.filename, "title": shared.title,
+                            "shares": {"public": {channel: [{"ts": ts}]}}})
+        return 200, {"ok": True, "files": answers}
+
     # -- the API -----------------------------------------------------------------------------
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None
@@ -99,6 +167,15 @@ class FakeSlackAPI(LoopbackServer):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         if method in self.handlers:
             return 200, self.handlers[method](params), {}
+        if method == "files.getUploadURLExternal":
+            with self._lock:
+                return 200, self._upload_url(params, ts), {}
+        if method == "files.completeUploadExternal":
+            with self._lock:
+                status, body = self._complete(params, ts)
+            return status, body, {}
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", ""))}}, {}
         channel = str(params.get("channel", ""))
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             if channel.startswith("C") and channel not in self.channels:
@@ -126,6 +203,11 @@ class FakeSlackAPI(LoopbackServer):
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.startswith("/upload/v1/"):  # a file's bytes, as they are
+                    status, text = api._upload(self.path.rsplit("/", 1)[-1],
+                                               self.rfile.read(length))
+                    self._send(status, text.encode(), "text/plain; charset=utf-8", {})
+                    return
                 raw = self.rfile.read(length).decode("utf-8")
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(raw) if raw else {}
@@ -142,9 +224,13 @@ class FakeSlackAPI(LoopbackServer):
                 else:
                     method = self.path.removeprefix("/api/")
                 status, body, headers = api._answer(method, params, token)
-                data = json.dumps(body).encode()
+                self._send(status, json.dumps(body).encode(),
+                           "application/json; charset=utf-8", headers)
+
+            def _send(self, status: int, data: bytes, content_type: str,
+                      headers: dict[str, str]) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -43,8 +43,11 @@ def add_parser(commands: Any) -> None:
                         help="as of this moment (YYYY-MM-DDTHH:MM, desk time zone; default now)")
     report.add_argument("--json", action="store_true", help="print JSON")
     report.add_argument("--chart", type=Path,
-                        help="also write a PNG of open and overdue escalations per week")
+                        help="also write a PNG of open and overdue escalations at the end of "
+                        "each week (Sunday 24:00, desk time zone), by urgency")
     report.add_argument("--weeks", type=int, default=12, help="weeks in the chart (default 12)")
+    report.add_argument("--lang", choices=("ja", "en"),
+                        help="the chart's language (default: default_language)")
     draft = desk.add_parser("draft", help="print a knowledge-base entry drafted from a "
                             "resolved escalation")
     draft.add_argument("id", type=int, help="the escalation number")
@@ -60,20 +63,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     database = open_database(settings)
     try:
         if args.desk_command == "report":
-            return _report(args, database, calendar)
+            return _report(args, database, calendar, args.lang or settings.file.default_language)
         return _draft(args, settings, database, calendar)
     finally:
         database.dispose()
 
 
-def _report(args: argparse.Namespace, database: Database, calendar: BusinessCalendar) -> int:
-    from bot.escalations.report import (
-        build_report,
-        format_report,
-        load,
-        weekly_counts,
-        write_chart,
-    )
+def _report(args: argparse.Namespace, database: Database, calendar: BusinessCalendar,
+            lang: str) -> int:
+    from bot.escalations.chart import write_chart
+    from bot.escalations.report import build_report, format_report, load, weekly_counts
 
     at = datetime.now(UTC)
     if args.at is not None:
@@ -89,7 +88,7 @@ def _report(args: argparse.Namespace, database: Database, calendar: BusinessCale
         print(format_report(report, calendar))
     if args.chart is not None:
         write_chart(weekly_counts(escalations, calendar, at, max(1, args.weeks)), calendar,
-                    args.chart)
+                    args.chart, lang)
         print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
 

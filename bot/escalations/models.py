@@ -1,4 +1,5 @@
-"""Escalation tables (migration 0004). Named, unlike reports: the desk must answer the asker.
+"""Escalation tables (migration 0004; the weekly report's, 0007). Named, unlike reports: the
+desk must answer the asker.
 
 The asker is stored as their pseudonym for audit and reports, plus their platform user id as
 the one address the desk's reply can reach; that id is never logged or put in the audit trail.
@@ -68,3 +69,21 @@ class EscalationMessage(Base):
     role: Mapped[str] = mapped_column(String(16))  # "desk" or "requester"
     author: Mapped[str] = mapped_column(String(64))  # pseudonym
     text: Mapped[str] = mapped_column(Text)
+
+
+class WeeklyReportPost(Base):
+    """The desk's weekly report, one row per week (migration 0007).
+
+    The week is the primary key, so of two instances that find the report due only the one
+    whose insert succeeds posts it (bot.escalations.weekly); the row is deleted again when the
+    post fails, so the next check tries again.
+    """
+
+    __tablename__ = "desk_weekly_reports"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # ISO week, "2026-W50"
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(64))  # host and process id, for the logs
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    channel: Mapped[str | None] = mapped_column(String(300))  # "platform:channel_id"
+    message: Mapped[str | None] = mapped_column(String(255))  # the post's message id

@@ -11,14 +11,14 @@ import json
 import statistics
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.escalations.models import Escalation
+from bot.escalations.settings import URGENCIES
 from bot.escalations.sla import BusinessCalendar, aware
 
 NO_TOPIC = "(none)"
@@ -119,54 +119,71 @@ def _hours(value: float | None) -> str:
 
 def format_report(report: DeskReport, calendar: BusinessCalendar) -> str:
     local = calendar.local(report.at).strftime("%Y-%m-%d %H:%M")
+    labels = ["all" if f.kind == "all" else f"{f.kind} {f.name}" for f in report.figures]
+    # As wide as the longest name: a Teams channel id is long, and a cut one names nothing.
+    width = max(len(label) for label in labels)
     lines = [f"desk report at {local} {calendar.zone.key}"
              + (f", escalations since {calendar.local(report.since):%Y-%m-%d}"
                 if report.since else "")
              + " (median times in business hours)",
-             f"{'':<40} {'total':>5} {'open':>5} {'overdue':>7} {'1st response':>12} "
+             f"{'':<{width}} {'total':>5} {'open':>5} {'overdue':>7} {'1st response':>12} "
              f"{'resolution':>10}"]
-    for f in report.figures:
-        label = "all" if f.kind == "all" else f"{f.kind} {f.name}"
-        lines.append(f"{label[:40]:<40} {f.total:>5} {f.open:>5} {f.overdue:>7} "
+    for label, f in zip(labels, report.figures, strict=True):
+        lines.append(f"{label:<{width}} {f.total:>5} {f.open:>5} {f.overdue:>7} "
                      f"{_hours(f.first_response_hours):>12} {_hours(f.resolution_hours):>10}")
     return "\n".join(lines)
 
 
-# -- the weekly chart ---------------------------------------------------------------------
+# -- the weekly chart's figures ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekCounts:
+    """Open and overdue escalations per urgency at the end of one week.
+
+    `end` is the end of the week's Sunday (24:00, i.e. Monday 00:00) in the desk's time zone,
+    in UTC; overdue escalations are counted among the open ones too, as they are part of them.
+    """
+
+    end: datetime
+    open: dict[str, int]
+    overdue: dict[str, int]
+
+    @property
+    def total_open(self) -> int:
+        return sum(self.open.values())
+
+    @property
+    def total_overdue(self) -> int:
+        return sum(self.overdue.values())
+
+
+def week_ends(calendar: BusinessCalendar, at: datetime, weeks: int) -> list[datetime]:
+    """The ends of the last `weeks` whole weeks up to `at`, oldest first: each Sunday 24:00
+    (Monday 00:00) in the desk's time zone, whatever the weekday of `at`. Counted in dates,
+    so a week with a daylight-saving change still ends at midnight."""
+    monday = calendar.local(at).date()
+    monday -= timedelta(days=monday.weekday())
+    return [datetime.combine(monday - timedelta(weeks=n), time(0), tzinfo=calendar.zone)
+            .astimezone(UTC) for n in reversed(range(weeks))]
+
+
+def week_sunday(calendar: BusinessCalendar, end: datetime) -> date:
+    """The last day of the week that ends at `end`: the date a week is named by."""
+    return calendar.local(end).date() - timedelta(days=1)
 
 
 def weekly_counts(escalations: list[Escalation], calendar: BusinessCalendar, at: datetime,
-                  weeks: int) -> list[tuple[datetime, int, int]]:
-    """(week end, open, overdue) at the end of each of the last `weeks` weeks up to `at`."""
-    ends = [aware(at) - timedelta(weeks=n) for n in reversed(range(weeks))]
-    return [(end, sum(is_open(e, end) for e in escalations),
-             sum(is_overdue(e, end) for e in escalations)) for end in ends]
-
-
-def write_chart(counts: list[tuple[datetime, int, int]], calendar: BusinessCalendar,
-                path: Path) -> None:
-    """A PNG of open and overdue escalations per week: the desk would rather look than read."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on a server
-    from matplotlib import pyplot
-    from matplotlib.ticker import MaxNLocator
-
-    labels = [calendar.local(end).strftime("%m/%d") for end, _, _ in counts]
-    figure, axes = pyplot.subplots(figsize=(8, 4), dpi=100)
-    try:
-        positions = range(len(counts))
-        axes.bar([p - 0.2 for p in positions], [c[1] for c in counts], width=0.4, label="open")
-        axes.bar([p + 0.2 for p in positions], [c[2] for c in counts], width=0.4,
-                 label="overdue", color="tab:red")
-        axes.set_xticks(list(positions), labels)
-        axes.set_title("Escalations at the end of each week")
-        axes.set_ylabel("escalations")
-        locator = axes.yaxis.get_major_locator()
-        if isinstance(locator, MaxNLocator):  # the default AutoLocator: whole escalations only
-            locator.set_params(integer=True)
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(path, format="png")
-    finally:
-        pyplot.close(figure)
+                  weeks: int) -> list[WeekCounts]:
+    """Open and overdue per urgency at the end of each of the last `weeks` whole weeks."""
+    counts = []
+    for end in week_ends(calendar, at, weeks):
+        opened: dict[str, int] = dict.fromkeys(URGENCIES, 0)
+        overdue: dict[str, int] = dict.fromkeys(URGENCIES, 0)
+        for escalation in escalations:
+            if is_open(escalation, end):
+                urgency = escalation.urgency if escalation.urgency in opened else "normal"
+                opened[urgency] += 1
+                overdue[urgency] += is_overdue(escalation, end)
+        counts.append(WeekCounts(end, opened, overdue))
+    return counts

@@ -120,6 +120,37 @@ class SlaSettings(_Strict):
         return targets[urgency]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = {name: day for day, full in zip(WEEKDAYS, (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), strict=True)
+    for name in (day, full)}
+_ClockTime = time  # the field below is called `time`
+
+
+class WeeklyReportSettings(_Strict):
+    """The desk report and its chart, posted to desk.default_channel once a week at `time`
+    on `weekday` in the desk's time zone (desk.sla.timezone)."""
+
+    enabled: bool = False
+    weekday: Weekday = "mon"
+    time: _ClockTime = _ClockTime(9, 0)
+    weeks: int = Field(default=12, ge=1, le=52)  # weeks in the chart
+
+    _time = field_validator("time", mode="before")(_clock_time)
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _day(cls, value: Any) -> Any:
+        # "Monday" and "MON" mean mon; anything else gets pydantic's list of the choices.
+        return _DAY_NAMES.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+    @property
+    def weekday_number(self) -> int:
+        """Monday is 0, as in date.weekday()."""
+        return WEEKDAYS.index(self.weekday)
+
+
 class EscalationSettings(_Strict):
     """The escalation part of `desk:`; mixed into DeskSettings in bot/config.py."""
 
@@ -128,6 +159,7 @@ class EscalationSettings(_Strict):
     names: dict[str, str] = Field(default_factory=dict)  # "platform:user_id" -> display name
     routes: tuple[DeskRoute, ...] = ()
     sla: SlaSettings = SlaSettings()
+    weekly_report: WeeklyReportSettings = WeeklyReportSettings()  # off unless enabled
 
     _channels = field_validator("default_channel", "lead_channel")(_check_channel)
 
@@ -135,6 +167,9 @@ class EscalationSettings(_Strict):
     def _default_needed(self) -> EscalationSettings:
         if (self.routes or self.lead_channel) and self.default_channel is None:
             raise ValueError("default_channel is required when routes or lead_channel are set")
+        if self.weekly_report.enabled and self.default_channel is None:
+            raise ValueError("default_channel is required when weekly_report is enabled "
+                             "(the report is posted there)")
         return self
 
     @property

@@ -9,6 +9,8 @@ so trying the bot in a terminal shows exactly what employees will get. Commands 
 from __future__ import annotations
 
 import getpass
+import tempfile
+from pathlib import Path
 from typing import TextIO
 
 from bot.dispatch import Dispatcher
@@ -58,18 +60,26 @@ def render(reply: Reply) -> str:
 
 
 class ConsoleMessenger:
-    """What the flows post first (a desk's reply, a reminder) is printed as it arrives."""
+    """What the flows post first (a desk's reply, a reminder) is printed as it arrives; an
+    image (the desk report's chart) is saved to `image_dir` and its path printed."""
 
     platform = "console"
     threads = False
 
-    def __init__(self, stdout: TextIO) -> None:
+    def __init__(self, stdout: TextIO, image_dir: Path | None = None) -> None:
         self.stdout = stdout
+        self.image_dir = image_dir or Path(tempfile.gettempdir()) / "compliance-bot"
         self._posted = 0
 
     def post(self, to: Address, reply: Reply) -> MessageRef:
         self._posted += 1
-        self.stdout.write(render(reply) + "\n\n")
+        text = render(reply)
+        if reply.image is not None:
+            self.image_dir.mkdir(parents=True, exist_ok=True)
+            path = self.image_dir / Path(reply.image.filename).name
+            path.write_bytes(reply.image.data)
+            text += "\n" + t("console.image_saved", reply.lang, path=path)
+        self.stdout.write(text + "\n\n")
         self.stdout.flush()
         return MessageRef("console", to.id, str(self._posted))
 

@@ -143,4 +143,46 @@ STRINGS: dict[str, dict[str, str]] = {
     "esc.unit.m": {"ja": "{n}分", "en": "{n} min"},
     "esc.unit.h": {"ja": "{n}時間", "en": "{n} h"},
     "esc.unit.d": {"ja": "{n}営業日", "en": "{n} business days"},
+    # -- chart.py ----------------------------------------
+    "chart.title": {
+        "ja": "各週末（日曜24:00、{zone}）時点の未解決の相談",
+        "en": "Open escalations at the end of each week (Sunday 24:00, {zone})",
+    },
+    "chart.ylabel": {"ja": "未解決の相談（件）", "en": "open escalations"},
+    "chart.xlabel": {"ja": "週末（日曜日）", "en": "week ending Sunday"},
+    "chart.urgency": {"ja": "緊急度", "en": "Urgency"},
+    "chart.overdue": {"ja": "うち期限超過\n（括弧内の件数）",
+                      "en": "of which overdue\n(the number in brackets)"},
+    "chart.alt": {
+        "ja": "週ごとの未解決の相談の件数（緊急度別、期限超過は斜線）。直近の週末 {date}: "
+        "未解決 {open} 件、うち期限超過 {overdue} 件",
+        "en": "Open escalations per week by urgency, overdue hatched. Week ending {date}: "
+        "{open} open, {overdue} overdue",
+    },
+    # -- weekly.py ----------------------------------------
+    "weekly.title": {"ja": "窓口の週次レポート（{date}）", "en": "Desk weekly report ({date})"},
+    "weekly.as_of": {
+        "ja": "{at}（{zone}）時点。時間は営業時間での中央値です。",
+        "en": "As of {at} ({zone}); times are medians in business hours.",
+    },
+    "weekly.all": {
+        "ja": "全体: 未解決 {open} 件（うち期限超過 {overdue} 件）、初回回答 {first}、"
+        "解決 {resolution}（受付 {total} 件）",
+        "en": "All: {open} open ({overdue} overdue), first response {first}, "
+        "resolution {resolution} ({total} received)",
+    },
+    "weekly.row": {
+        "ja": "・{name}: 未解決 {open} 件（うち期限超過 {overdue} 件）、初回回答 {first}、"
+        "解決 {resolution}（受付 {total} 件）",
+        "en": "• {name}: {open} open ({overdue} overdue), first response {first}, "
+        "resolution {resolution} ({total} received)",
+    },
+    "weekly.channels": {"ja": "チャンネル別:", "en": "By channel:"},
+    "weekly.topics": {"ja": "未解決のあるトピック:", "en": "Topics with open escalations:"},
+    "weekly.more": {
+        "ja": "すべての内訳は compliance-bot desk report で見られます。",
+        "en": "compliance-bot desk report shows every group.",
+    },
+    "weekly.hours": {"ja": "{hours:.1f}時間", "en": "{hours:.1f} h"},
+    "weekly.none": {"ja": "—", "en": "—"},
 }

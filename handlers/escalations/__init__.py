@@ -1,11 +1,12 @@
 """Named questions to the compliance desk: the requester's form and thread, the desk's triage
-card with its buttons and forms, and the SLA sweep."""
+card with its buttons and forms, the SLA sweep and the weekly report."""
 
 from __future__ import annotations
 
 from bot.clock import Clock
 from bot.core import Core
 from bot.escalations.service import EscalationService
+from bot.escalations.weekly import CHECK_EVERY_S, WeeklyReport
 from bot.registry import Registry
 from handlers.escalations.desk import DeskFlow
 from handlers.escalations.requester import EscalateFlow, escalate_buttons
@@ -31,4 +32,7 @@ def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> De
     registry.startup_check(desk.check)
     if service.enabled:
         registry.job("escalations.sla", desk.sweep, SWEEP_EVERY_S)
+    weekly = WeeklyReport(service)
+    if weekly.enabled:  # desk.weekly_report: checks whether this week's post is due
+        registry.job("escalations.weekly_report", weekly.run, CHECK_EVERY_S)
     return desk

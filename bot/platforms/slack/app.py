@@ -30,7 +30,8 @@ log = logging.getLogger("bot.platforms.slack")
 # The bot token scopes the code needs, as deploy/slack/manifest.yaml requests them: the chat
 # side's, and the reminder engine's directory (bot.platforms.slack.directory).
 REQUIRED_SCOPES = frozenset({
-    "app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history",
+    "app_mentions:read", "channels:read", "chat:write", "commands", "files:write",
+    "groups:read", "im:history",
 }) | DIRECTORY_SCOPES
 BOT_EVENTS = frozenset({"app_home_opened", "app_mention", "message.im"})
 

@@ -20,6 +20,7 @@ BUTTON_LIMIT = 75
 MODAL_TITLE_LIMIT = 24
 HEADER_LIMIT = 150
 FALLBACK_LIMIT = 3000
+COMMENT_LIMIT = 4000  # an uploaded file's initial_comment, shown as a message's text
 ACTION_SEPARATOR = "|"
 MAX_BUTTONS_PER_BLOCK = 5
 
@@ -113,6 +114,17 @@ def fallback_text(reply: Reply) -> str:
 
 def message_args(reply: Reply) -> dict[str, Any]:
     return {"text": fallback_text(reply), "blocks": reply_blocks(reply)}
+
+
+def file_comment(reply: Reply) -> str:
+    """A reply as the comment of an uploaded file (mrkdwn, no blocks): title, text, fields
+    and footnote, escaped like every block."""
+    parts = [f"*{escape(reply.title)}*"] if reply.title else []
+    parts.append(escape(reply.text.strip()))
+    parts += [f"*{escape(name)}*: {escape(value)}" for name, value in reply.fields]
+    if reply.footnote:
+        parts.append(f"_{escape(reply.footnote)}_")
+    return cut("\n".join(part for part in parts if part), COMMENT_LIMIT)
 
 
 # -- modals -----------------------------------------------------------------------------------

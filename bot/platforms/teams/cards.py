@@ -12,18 +12,21 @@ opened by a button whose data carries `msteams.type = task/fetch`; the form card
 carries the form's definition, so its errors can be shown on it again without any server state.
 
 Card limits: Teams refuses messages over about 28 KB, so a message's text is capped well below
-that; a dialog's form may carry more (the desk reads a whole case there).
+that; a dialog's form may carry more (the desk reads a whole case there). A reply's image goes
+in the card as a `data:` URL (Teams fetches no file from the bot's server) when the whole
+message stays under `MESSAGE_LIMIT`; else the card says so and describes the image in words.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import asdict
 from typing import Any
 
 from bot.i18n import t
-from bot.messages import CHOICES, FIELD_KINDS, Button, Choice, Form, FormField, Reply
+from bot.messages import CHOICES, FIELD_KINDS, Button, Choice, Form, FormField, Image, Reply
 from bot.platforms.shared import button_rows, cut
 from bot.untrusted import clean_text
 
@@ -38,6 +41,7 @@ TASK_FETCH = {"type": "task/fetch"}
 MAX_FIELDS = 40
 MAX_OPTIONS = 100
 MAX_ACTIONS_PER_SET = 5  # what fits across a Teams message
+MESSAGE_LIMIT = 26_000  # bytes of a message activity with an image: Teams' ~28 KB, less a margin
 def printable(text: str) -> str:
     """Control characters and lone surrogates out, as at every input boundary."""
     return clean_text(text)
@@ -109,7 +113,14 @@ def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
             "msteams": {"width": "Full"}}
 
 
-def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
+def image_element(image: Image) -> dict[str, Any]:
+    data = base64.b64encode(image.data).decode("ascii")
+    return {"type": "Image", "url": f"data:{image.mime};base64,{data}",
+            "altText": cut(image.alt, 1000), "size": "stretch"}
+
+
+def reply_body(reply: Reply, *, buttons: bool = True,
+               image: bool = True) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if reply.title:
         body.append({"type": "TextBlock", "text": inert(cut(reply.title, 300)), "wrap": True,
@@ -123,6 +134,9 @@ def reply_body(reply: Reply, *, buttons: bool = True) -> list[dict[str, Any]]:
     for index in reply.secret_fields:
         if index < len(reply.fields):
             body += _secret(index, *reply.fields[index], reply.lang)
+    if reply.image is not None:
+        body += ([image_element(reply.image)] if image else text_blocks(
+            t("teams.image_too_large", reply.lang, alt=reply.image.alt), isSubtle=True))
     if reply.footnote:
         body += text_blocks(reply.footnote, size="small", isSubtle=True)
     if buttons:
@@ -162,7 +176,11 @@ def card_activity(card: dict[str, Any], summary_text: str) -> dict[str, Any]:
 
 
 def message_activity(reply: Reply) -> dict[str, Any]:
-    return card_activity(reply_card(reply), summary(reply))
+    activity = card_activity(reply_card(reply), summary(reply))
+    if reply.image is not None and len(encode(activity)) > MESSAGE_LIMIT:
+        # Teams would refuse the whole message: the text goes, the image is described.
+        activity = card_activity(_card(reply_body(reply, image=False)), summary(reply))
+    return activity
 
 
 def combined_activity(replies: list[Reply]) -> dict[str, Any]:

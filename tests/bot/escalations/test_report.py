@@ -85,7 +85,9 @@ def seeded(database, make_settings):  # type: ignore[no-untyped-def]
 
 
 def _cli(settings, *args: str):  # type: ignore[no-untyped-def]
-    env = {"PATH": os.environ["PATH"], "DATABASE_URL": settings.database_url or "",
+    # PYTHONPATH: the checkout under test, whichever copy of the package is installed.
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT_ROOT),
+           "DATABASE_URL": settings.database_url or "",
            "COMPLIANCE_BOT_SECRET_KEY": settings.secret_key or "",
            "COMPLIANCE_BOT_CONFIG": str(settings.config_path)}
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env,
@@ -135,19 +137,71 @@ def test_report_as_text_and_chart(seeded, tmp_path):
     assert lines[2].split() == ["all", "5", "3", "1", "1.5", "9.0"]
     assert "channel test:C-URGENT" in proc.stdout and " - " in proc.stdout
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    english = tmp_path / "weekly-en.png"
+    assert _cli(seeded, "desk", "report", "--chart", str(english), "--lang", "en"
+                ).returncode == 0
+    assert english.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_weekly_counts_behind_the_chart(seeded, database):
-    from bot.escalations.report import load, weekly_counts
+    from bot.escalations.report import load, week_sunday, weekly_counts
 
     calendar = BusinessCalendar.from_settings(seeded.file.desk.sla)
-    at = jst(27, 12)
+    at = jst(30, 12)  # Monday 11/30 noon: the last whole week ended on Sunday 11/29 at 24:00
     with database.transaction() as session:
         escalations = load(session, at)
-    counts = weekly_counts(escalations, calendar, at, 2)
-    # A week earlier (Fri 11/20 12:00) nothing had arrived yet.
-    assert [(end, n_open, n_overdue) for end, n_open, n_overdue in counts] == [
-        (at - timedelta(weeks=1), 0, 0), (at, 3, 1)]
+    counts = weekly_counts(escalations, calendar, at, 3)
+    assert [calendar.local(c.end) for c in counts] == [
+        datetime(2026, 11, day, 0, 0, tzinfo=calendar.zone) for day in (16, 23, 30)]
+    assert [week_sunday(calendar, c.end).isoformat() for c in counts] == [
+        "2026-11-15", "2026-11-22", "2026-11-29"]
+    # per urgency (low, normal, high): open, and of them overdue
+    assert [([c.open[u] for u in ("low", "normal", "high")],
+             [c.overdue[u] for u in ("low", "normal", "high")]) for c in counts] == [
+        ([0, 0, 0], [0, 0, 0]),  # nothing had arrived by Sunday 11/15
+        ([0, 1, 0], [0, 0, 0]),  # 3 (Fri 11/20), first response due Tue 11/24
+        # 2 (resolution was due Fri 16:00), 4 (urgent, never answered), 5 and 6 (not due)
+        ([0, 3, 1], [0, 1, 1]),
+    ]
+    assert (counts[-1].total_open, counts[-1].total_overdue) == (4, 2)
+
+
+def test_week_ends_are_sundays_at_24_00_whatever_the_weekday_of_the_moment():
+    from bot.escalations.report import week_ends
+    from bot.escalations.settings import SlaSettings
+
+    calendar = BusinessCalendar.from_settings(SlaSettings())  # Asia/Tokyo
+    monday_midnight = datetime(2026, 11, 30, tzinfo=calendar.zone)
+    for moment in (monday_midnight, monday_midnight + timedelta(days=6, hours=23, minutes=59)):
+        assert [calendar.local(end) for end in week_ends(calendar, moment, 2)] == [
+            monday_midnight - timedelta(weeks=1), monday_midnight]
+    assert week_ends(calendar, monday_midnight - timedelta(seconds=1), 1) == [
+        monday_midnight - timedelta(weeks=1)]
+    # In a zone with daylight saving time, a week still ends at local midnight.
+    from zoneinfo import ZoneInfo
+
+    berlin = BusinessCalendar(ZoneInfo("Europe/Berlin"), calendar.opens, calendar.closes)
+    ends = week_ends(berlin, datetime(2026, 10, 28, 12, tzinfo=UTC), 2)  # DST ended on 10/25
+    assert [berlin.local(end).strftime("%a %H:%M %Z") for end in ends] == [
+        "Mon 00:00 CEST", "Mon 00:00 CET"]
+    assert ends[1] - ends[0] == timedelta(weeks=1, hours=1)
+
+
+def test_the_text_table_keeps_channel_names_whole():
+    from bot.escalations.report import DeskReport, Figures, format_report
+    from bot.escalations.settings import SlaSettings
+
+    calendar = BusinessCalendar.from_settings(SlaSettings())
+    teams = "teams:19:a1b2c3d4e5f60718293a4b5c6d7e8f90@thread.tacv2"
+    report = DeskReport(jst(27, 12), None, [
+        Figures("all", "all", 3, 2, 1, 1.5, None),
+        Figures("channel", teams, 2, 1, 1, 1.5, None),
+        Figures("channel", "slack:C0DESK001", 1, 1, 0, None, None)])
+    lines = format_report(report, calendar).splitlines()
+    assert lines[3].split() == ["channel", teams, "2", "1", "1", "1.5", "-"]
+    assert lines[4].split() == ["channel", "slack:C0DESK001", "1", "1", "0", "-", "-"]
+    # The columns line up under their headings whatever the longest name.
+    assert len({len(line) for line in lines[1:]}) == 1
 
 
 def test_draft_from_a_resolved_escalation_passes_kb_lint_but_for_review_fields(seeded,

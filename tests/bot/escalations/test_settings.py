@@ -45,6 +45,25 @@ desk:
         "desk.routes[0].channel", "desk.default_channel", "desk.lead_channel"]
 
 
+def test_the_weekly_report_is_off_by_default_and_configurable(tmp_path):
+    weekly = load_settings({}).file.desk.weekly_report
+    assert (weekly.enabled, weekly.weekday, weekly.time, weekly.weeks) == (
+        False, "mon", time(9, 0), 12)
+    weekly = _load(tmp_path, """
+desk:
+  default_channel: slack:CDESK
+  weekly_report:
+    enabled: true
+    weekday: Friday
+    time: 17:30
+    weeks: 8
+""").file.desk.weekly_report
+    # Unquoted 17:30 is a base-60 number to YAML 1.1; it still means 17:30.
+    assert (weekly.enabled, weekly.weekday, weekly.time, weekly.weeks) == (
+        True, "fri", time(17, 30), 8)
+    assert weekly.weekday_number == 4
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("desk:\n  default_channel: CDESK\n",
      "desk.default_channel: Value error, expected platform:channel_id"),
@@ -61,6 +80,17 @@ desk:
     ("desk:\n  sla:\n    opens: '18:00'\n    closes: '09:00'\n",
      "desk.sla: Value error, closes must be later than opens"),
     ("desk:\n  route: []\n", "desk.route: unknown setting"),
+    ("desk:\n  weekly_report: {enabled: true}\n",
+     "desk: Value error, default_channel is required when weekly_report is enabled"),
+    ("desk:\n  weekly_report: {weekday: someday}\n",
+     "desk.weekly_report.weekday: Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' "
+     "or 'sun' (got 'someday')"),
+    ("desk:\n  weekly_report: {time: '25:00'}\n",
+     "desk.weekly_report.time: Input should be in a valid time format"),
+    ("desk:\n  weekly_report: {weeks: 0}\n",
+     "desk.weekly_report.weeks: Input should be greater than or equal to 1"),
+    ("desk:\n  weekly_report: {enabled: true, channel: slack:C9}\n",
+     "desk.weekly_report.channel: unknown setting"),
 ])
 def test_mistakes_name_the_setting(tmp_path, text, message):
     with pytest.raises(ConfigError) as raised:
