@@ -31,11 +31,12 @@ TEAM = "19:0a1b2c3d4e5f60718293a4b5c6d7e8f9@thread.tacv2"
 
 class TeamsHarness:
     def __init__(self, core: Core, api: FakeTeams, *, allow_unauthenticated: bool = False,
-                 key_refresh_s: float = 60.0) -> None:
+                 key_refresh_s: float = 60.0, env: dict[str, str] | None = None) -> None:
+        """`env`: TEAMS_* settings over the loopback ones (an empty value removes one)."""
         self.api = api
         self.core = core
         env = {**api.env(), "TEAMS_ALLOW_UNAUTHENTICATED": "true" if allow_unauthenticated
-               else ""}
+               else "", **(env or {})}
         self.env = load_settings({k: v for k, v in env.items() if v}).teams
         assert self.env is not None
         # As the wiring builds it: the platform's ports, then the features, then the adapter.
