@@ -29,8 +29,8 @@ def ports_for(teams: TeamsEnv, *, session: requests.Session | None = None) -> Te
     """Fetch a token now: a wrong password or token URL stops start-up with one line.
 
     Not in development mode (TEAMS_ALLOW_UNAUTHENTICATED), which starts offline: there a
-    password, if any, is used when a signed activity is first answered, and without one no
-    token is ever asked for.
+    password, if any, is used when a token is first needed, and without one no token is ever
+    asked for.
     """
     session = session or requests.Session()
     book = ConversationBook(teams.service_url, teams.tenant_id)
