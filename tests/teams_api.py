@@ -5,6 +5,12 @@ holding a test RSA key), Azure AD's token endpoint (client credentials), and the
 (`/v3/conversations/...`). It records every call, answers 429 with Retry-After (or any other
 status) when told to, and signs inbound tokens exactly as the Bot Framework does, so tests
 drive the bot's real endpoint with real RS256 JWTs.
+
+Under `playground_url` it plays Microsoft 365 Agents Playground's connector instead, as
+version 0.2.28 answers at http://localhost:56150/_connector: no token wanted, the current
+user's 1:1 chat is its "Personal Chat", and a 1:1 chat "created" for someone who is not one of
+its mock users (`user-id-0` to `user-id-5`) is created (201) but posting to it fails with a
+500 whose code is UserNotFound.
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.loopback import LoopbackServer
+
+# Agents Playground's mock people and chat, from its built-in configuration.
+PLAYGROUND_USER = "user-id-0"  # the current user, who sends everything typed in it
+PLAYGROUND_USERS = frozenset(f"user-id-{n}" for n in range(6))
+PLAYGROUND_PERSONAL = "1c28a49f-78f4-4cf7-92d9-4bc0ea549329"
 
 APP_ID = "8c1e8d3a-0a2b-4c5d-9e6f-112233445566"
 APP_PASSWORD = "test-client-secret"
@@ -94,6 +105,7 @@ class FakeTeams(LoopbackServer):
         self.token_failures: list[int] = []
         self.issued_tokens: list[str] = []
         self.token_lifetime = 3600
+        self.strangers_chats: set[str] = set()  # chats the Playground cannot deliver to
         self._next_id = 1_700_000_000_000
         super().__init__(self._handler_class())
 
@@ -207,6 +219,10 @@ class FakeTeams(LoopbackServer):
         if path.startswith("/teams/") and token not in self.issued_tokens:
             return 401, {"message": "Authorization has been denied for this request."}, {}
         parts = path.strip("/").split("/")[1:]  # after "teams" or "playground"
+        if path.startswith("/playground/"):
+            answer = self._playground(method, parts, body)
+            if answer is not None:
+                return answer
         if parts == ["v3", "conversations"] and method == "POST":
             members = body.get("members") or [{}]
             if body.get("isGroup"):
@@ -231,6 +247,24 @@ class FakeTeams(LoopbackServer):
             if method == "DELETE":
                 return 200, None, {}
         return 404, {"error": "not found"}, {}
+
+    def _playground(self, method: str, parts: list[str], body: Any
+                    ) -> tuple[int, Any, dict[str, str]] | None:
+        """Where Agents Playground's connector answers unlike Teams; None where it is alike."""
+        if parts == ["v3", "conversations"] and method == "POST" and not body.get("isGroup"):
+            member = str((body.get("members") or [{}])[0].get("id"))
+            if member == PLAYGROUND_USER:
+                return 201, {"id": PLAYGROUND_PERSONAL}, {}
+            chat = f"{uuid.uuid4()}@test.user"
+            if member not in PLAYGROUND_USERS:
+                with self._lock:
+                    self.strangers_chats.add(chat)
+            return 201, {"id": chat}, {}
+        with self._lock:
+            stranger = len(parts) > 2 and parts[2] in self.strangers_chats
+        if stranger and method == "POST":
+            return 500, {"error": {"code": "UserNotFound", "message": "User not found"}}, {}
+        return None
 
     def _token(self, body: Any) -> tuple[int, Any, dict[str, str]]:
         with self._lock:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.messages import User
 from bot.platforms.teams.cards import printable
-from bot.platforms.teams.connector import channel_base
+from bot.platforms.teams.connector import Person, channel_base
 
 HANDLED = frozenset({"message", "conversationUpdate", "invoke"})
 MAX_ID = 1024
@@ -47,6 +47,13 @@ class Activity:
     reply_to_id: str | None
     locale: str | None
     members_added: tuple[str, ...]
+    # Came with a token that was checked; False only in development mode (Agents Playground).
+    verified: bool = False
+
+    @property
+    def person(self) -> Person:
+        """The sender as this activity names them: their Teams id, service URL and tenant."""
+        return Person(self.from_id, self.service_url, self.tenant)
 
     @property
     def personal(self) -> bool:

@@ -5,7 +5,10 @@
   ("report", "help", "通報"…) runs its command, anything else is a question. In a channel the
   answer goes into the message's reply chain.
 - Replies Slack would show to one person only (help, errors, thanks for feedback) go to the
-  user's 1:1 chat with the bot when asked in a channel: Teams has no ephemeral messages.
+  user's 1:1 chat with the bot when asked in a channel: Teams has no ephemeral messages. When
+  that chat fails, such a reply is never posted in the channel instead; only an activity
+  without a token (development mode: Agents Playground or another local connector) gets it
+  in the conversation it came from.
 - A button press (Action.Submit) arrives as a message whose `value` is the button's data and
   goes to Dispatcher.action. A button that opens a form (`Button.opens_form`) carries
   `msteams.type = task/fetch` instead, so its press is the dialog opening (`task/fetch` runs
@@ -24,6 +27,7 @@ Nothing here logs an activity, a text or an id; a failure is one line naming its
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,7 +65,7 @@ from bot.platforms.teams.cards import (
     task_continue,
     task_message,
 )
-from bot.platforms.teams.connector import Person, TeamsMessenger, channel_base
+from bot.platforms.teams.connector import TeamsMessenger, channel_base
 from bot.platforms.teams.ports import TeamsPorts
 
 log = logging.getLogger("bot.platforms.teams")
@@ -117,11 +121,14 @@ class TeamsBot:
         if activity.type not in ("message", "conversationUpdate", "invoke"):
             return 200, None  # typing, reactions, edits: nothing to do
         tenant = self.book.tenant
-        if tenant and activity.tenant and activity.tenant != tenant:
+        # Only a signed activity's tenant means anything; an unsigned one (development mode)
+        # may claim any, and Agents Playground's is a mock.
+        if verified and tenant and activity.tenant and activity.tenant != tenant:
             log.warning("teams activity refused: from another tenant")
             return 403, None
         if activity.from_bot:
             return 200, None  # our own posts, or another bot's
+        activity = dataclasses.replace(activity, verified=verified)
         if verified:
             self._learn(activity)
         # Activity ids are unique per conversation only; a personal chat's id names its user,
@@ -147,9 +154,8 @@ class TeamsBot:
         return 202, None
 
     def _learn(self, activity: Activity) -> None:
-        person = Person(activity.from_id, activity.service_url, activity.tenant)
         self.book.learn(
-            activity.user_key, person,
+            activity.user_key, activity.person,
             personal=activity.conversation if activity.personal else None,
             channel=None if activity.personal else channel_base(activity.conversation))
 
@@ -193,12 +199,29 @@ class TeamsBot:
             self.connector.send(activity.service_url, activity.conversation, payload)
 
     def _send_private(self, activity: Activity, payload: dict[str, Any]) -> None:
-        """To the user alone: their 1:1 chat with the bot."""
+        """To the user alone: their 1:1 chat with the bot, opened at the activity's service URL.
+
+        When that chat cannot be opened or written to (Teams refuses someone who cannot have
+        the app; Agents Playground answers UserNotFound for a user it does not know), the reply
+        to a signed activity is dropped with one line: it never goes to the channel. An
+        activity without a token, which only development mode accepts, gets it in the
+        conversation it came from instead, so the Playground shows it.
+        """
         if activity.personal:
             self.connector.send(activity.service_url, activity.conversation, payload)
             return
-        service_url, conversation = self.messenger.personal_chat(activity.user_key)
-        self.connector.send(service_url, conversation, payload)
+        try:
+            service_url, conversation = self.messenger.personal_chat(
+                activity.user_key, via=activity.person, remember=activity.verified)
+            self.connector.send(service_url, conversation, payload)
+        except MessengerError as exc:
+            if activity.verified:
+                log.warning("teams private reply not delivered: the user's 1:1 chat with the "
+                            "bot failed (%s); nothing was posted in the channel", exc)
+                return
+            log.warning("teams private reply posted where it was asked (development mode): "
+                        "the user's 1:1 chat with the bot failed (%s)", exc)
+            self._send_here(activity, payload)
 
     # -- the bot added to a chat or a team ---------------------------------------------------
 

@@ -291,14 +291,21 @@ class TeamsMessenger:
         self.book = book
         self.bot_id = bot_id  # "28:<app id>"
 
-    def personal_chat(self, user_key: str) -> tuple[str, str]:
-        """(service URL, conversation id) of the bot's 1:1 chat with the user."""
-        person = self.book.person(user_key)
-        conversation = self.book.personal(user_key)
+    def personal_chat(self, user_key: str, *, via: Person | None = None,
+                      remember: bool = True) -> tuple[str, str]:
+        """(service URL, conversation id) of the bot's 1:1 chat with the user.
+
+        `via`: the person as the activity being answered names them, so the chat is opened at
+        that activity's service URL. `remember=False` (an activity without a token) neither
+        reads nor stores the book's chats: what such an activity claims is never kept.
+        """
+        person = via or self.book.person(user_key)
+        conversation = self.book.personal(user_key) if remember else None
         if conversation is None:
             conversation = self.connector.create_personal(
                 person.service_url, self.bot_id, person.teams_id, person.tenant)
-            self.book.remember_personal(user_key, conversation)
+            if remember:
+                self.book.remember_personal(user_key, conversation)
         return person.service_url, conversation
 
     def post(self, to: Address, reply: Reply) -> MessageRef:

@@ -7,7 +7,9 @@ nothing is sent anywhere; a malformed activity a 400; nothing gets a 500.
 
 Agents Playground sends no token at all: with TEAMS_ALLOW_UNAUTHENTICATED (development only,
 warned about at start) a request without an Authorization header is let through, replies to it
-go out without our token, and what it claims about people is not remembered.
+go out without our token, and what it claims about people is not remembered. That mode starts
+offline: the signing keys are read when a request first carries a token (a 503 while they
+cannot be read), not at start as in production.
 """
 
 from __future__ import annotations
@@ -105,20 +107,25 @@ def build(dispatcher: Dispatcher, core: Core, teams: TeamsEnv, ports: TeamsPorts
           workers: int = 8, key_refresh_s: float = 60.0) -> tuple[TeamsBot, TeamsEndpoint]:
     """Read the signing keys now: wrong settings stop start-up, one line.
 
-    `key_refresh_s`: how soon an unknown key id may fetch the key set again.
+    In development mode (TEAMS_ALLOW_UNAUTHENTICATED) nothing is read at start, so the bot
+    starts with no Microsoft endpoint reachable; the keys are read when a request first carries
+    a token. `key_refresh_s`: how soon an unknown key id may fetch the key set again.
     """
     quiet(QUIET_LOGGERS)
     assert ports.connector is not None and ports.book is not None
     keys = SigningKeys(teams.openid_metadata_url, ports.connector.session,
                        min_refresh_s=key_refresh_s)
-    try:
-        keys.refresh()
-    except KeysUnavailable as exc:
-        raise ConfigError("TEAMS_OPENID_METADATA_URL: cannot read the Bot Framework signing "
-                          f"keys ({exc})") from None
     if teams.allow_unauthenticated:
         log.warning("TEAMS_ALLOW_UNAUTHENTICATED is on: requests without a token are "
                     "accepted at %s. For local development only, never in production.", PATH)
+        log.info("Teams development mode: signing keys are read when a request first "
+                 "carries a token, not at start")
+    else:
+        try:
+            keys.refresh()
+        except KeysUnavailable as exc:
+            raise ConfigError("TEAMS_OPENID_METADATA_URL: cannot read the Bot Framework "
+                              f"signing keys ({exc})") from None
     bot = TeamsBot(dispatcher, core, teams, ports, EventLedger(core.database, "teams"),
                    workers=workers)
     endpoint = TeamsEndpoint(bot, TokenValidator(keys, teams.app_id),

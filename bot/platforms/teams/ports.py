@@ -26,7 +26,12 @@ def ports(settings: Settings, *, session: requests.Session | None = None) -> Tea
 
 
 def ports_for(teams: TeamsEnv, *, session: requests.Session | None = None) -> TeamsPorts:
-    """Fetch a token now: a wrong password or token URL stops start-up with one line."""
+    """Fetch a token now: a wrong password or token URL stops start-up with one line.
+
+    Not in development mode (TEAMS_ALLOW_UNAUTHENTICATED), which starts offline: there a
+    password, if any, is used when a token is first needed, and without one no token is ever
+    asked for.
+    """
     session = session or requests.Session()
     book = ConversationBook(teams.service_url, teams.tenant_id)
     credentials: ClientCredentials | None = None
@@ -34,11 +39,12 @@ def ports_for(teams: TeamsEnv, *, session: requests.Session | None = None) -> Te
         token_url = teams.token_url or (
             f"https://login.microsoftonline.com/{teams.tenant_id}/oauth2/v2.0/token")
         credentials = ClientCredentials(token_url, teams.app_id, teams.app_password, session)
-        try:
-            credentials.token()
-        except TokenError as exc:
-            setting = "TEAMS_APP_PASSWORD" if exc.refused else "TEAMS_TOKEN_URL"
-            raise ConfigError(f"{setting}: no token for the bot ({exc})") from None
+        if not teams.allow_unauthenticated:
+            try:
+                credentials.token()
+            except TokenError as exc:
+                setting = "TEAMS_APP_PASSWORD" if exc.refused else "TEAMS_TOKEN_URL"
+                raise ConfigError(f"{setting}: no token for the bot ({exc})") from None
     connector = Connector(credentials, session, book.trusted)
     bot_id = "28:" + teams.app_id
     # The reminder engine's: the same chats and token over a connector that never retries,

@@ -20,7 +20,7 @@ from bot.platforms.teams.http import PATH, build
 from bot.platforms.teams.ports import ports_for
 from bot.server import HttpServer, Routes
 from bot.wiring import Bot, assemble
-from tests.teams_api import BOT_ID, TENANT_ID, FakeTeams
+from tests.teams_api import BOT_ID, PLAYGROUND_PERSONAL, PLAYGROUND_USER, TENANT_ID, FakeTeams
 
 EMPLOYEE_AAD = "6b8f0c2e-1d3a-4e5f-8a9b-0c1d2e3f4a5b"
 EMPLOYEE_ID = "29:1GcS4EyB_oSI8A88XmWBN7NbFnbD3MfWVLzXZpNRS5TN3nDkJ7RaO7vQwWd_H2ju-K_4oZ3dx6g2"
@@ -31,11 +31,12 @@ TEAM = "19:0a1b2c3d4e5f60718293a4b5c6d7e8f9@thread.tacv2"
 
 class TeamsHarness:
     def __init__(self, core: Core, api: FakeTeams, *, allow_unauthenticated: bool = False,
-                 key_refresh_s: float = 60.0) -> None:
+                 key_refresh_s: float = 60.0, env: dict[str, str] | None = None) -> None:
+        """`env`: TEAMS_* settings over the loopback ones (an empty value removes one)."""
         self.api = api
         self.core = core
         env = {**api.env(), "TEAMS_ALLOW_UNAUTHENTICATED": "true" if allow_unauthenticated
-               else ""}
+               else "", **(env or {})}
         self.env = load_settings({k: v for k, v in env.items() if v}).teams
         assert self.env is not None
         # As the wiring builds it: the platform's ports, then the features, then the adapter.
@@ -151,6 +152,62 @@ def activity(service_url: str, *, type: str = "message", text: str | None = "",
             "teamsChannelId": CHANNEL, "teamsTeamId": TEAM,
             "channel": {"id": CHANNEL}, "team": {"id": TEAM},
             "tenant": {"id": TENANT_ID}}
+    activity.update(extra)
+    return activity
+
+
+# What Microsoft 365 Agents Playground 0.2.28 sends, from its built-in mock configuration.
+PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"  # 13 digits: not a GUID
+PLAYGROUND_BOT = "00000000-0000-0000-0000-00000000000011"  # no "28:", unlike Teams
+PLAYGROUND_AAD = "00000000-0000-0000-0000-0000000000020"  # not a GUID either
+PLAYGROUND_TEAM = "team-id"  # also its General channel's id; not a 19:… id
+
+
+def playground_activity(service_url: str, *, text: str | None = "", scope: str = "personal",
+                        channel_id: str = "msteams", user: str = PLAYGROUND_USER,
+                        root: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An activity as Agents Playground (0.2.28, `-c msteams`; `-c emulator` differs only in
+    `channelId`) posts it, recorded from the real tool: no Authorization header; the
+    serviceUrl of its own connector (http://localhost:56150/_connector); the typing user is
+    always `user-id-0`, whose aadObjectId and tenant id are not GUIDs; the bot is named by its
+    bare id; a channel is its team's General channel, `team-id`, and a channel message's
+    conversation is `team-id;messageid=<the Playground's message id>` while the activity id is
+    a UUID; a button press is a message with `value`, `replyToId` and no text.
+    """
+    message_id = root or str(uuid.uuid4().int)[:13]
+    activity: dict[str, Any] = {
+        "type": "message",
+        "id": str(uuid.uuid4()),
+        "from": {"id": user, "name": "Alex Wilber", "aadObjectId": PLAYGROUND_AAD},
+        "timestamp": "2026-12-02T09:16:22.084Z",
+        "localTimestamp": "2026-12-02T09:16:22.084+00:00",
+        "localTimezone": "UTC",
+        "serviceUrl": service_url,
+        "recipient": {"id": PLAYGROUND_BOT, "name": "Test Bot"},
+        "locale": "en-US",
+        "entities": [{"type": "clientInfo", "locale": "en-US", "country": "US",
+                      "platform": "Web", "timezone": "UTC"}],
+        "channelData": {"tenant": {"id": PLAYGROUND_TENANT}},
+        "channelId": channel_id,
+    }
+    if text is not None:
+        activity["text"] = text
+        activity["textFormat"] = "plain"
+    if scope == "personal":
+        activity["conversation"] = {"conversationType": "personal",
+                                    "tenantId": PLAYGROUND_TENANT, "id": PLAYGROUND_PERSONAL}
+    else:
+        activity["conversation"] = {
+            "isGroup": True, "conversationType": "channel", "tenantId": PLAYGROUND_TENANT,
+            "id": f"{PLAYGROUND_TEAM};messageid={message_id}"}
+        activity["channelData"].update({
+            "teamsChannelId": PLAYGROUND_TEAM, "teamsTeamId": PLAYGROUND_TEAM,
+            "team": {"id": PLAYGROUND_TEAM}, "channel": {"id": PLAYGROUND_TEAM}})
+        if text is not None:
+            activity["text"] = f"<at>Test Bot</at> {text}"
+            activity["entities"].insert(0, {
+                "type": "mention", "mentioned": {"id": PLAYGROUND_BOT, "name": "Test Bot"},
+                "text": "<at>Test Bot</at>"})
     activity.update(extra)
     return activity
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bot.models import Question
 from tests.bot.platforms.teams.harness import TeamsHarness
+from tests.bot.test_run import free_port
 
 
 def test_other_methods_sizes_and_content_types_are_refused(teams, teams_api):
@@ -128,6 +129,39 @@ def test_development_mode_accepts_unsigned_requests_and_warns(core, teams_api, c
         assert call.token is None
         # A token that is present is still checked.
         assert harness.send(activity, token=teams_api.token(aud="someone-else"))[0] == 401
+    finally:
+        harness.close()
+
+
+def test_development_mode_reads_nothing_at_start_and_the_keys_when_a_token_arrives(
+        core, teams_api):
+    harness = TeamsHarness(core, teams_api, allow_unauthenticated=True)
+    try:
+        assert teams_api.calls == []  # no signing keys, no token: it starts offline
+        assert harness.dm("password")[0] == 202  # a signed request: the keys are read now
+        [reply] = teams_api.wait_for()
+        assert reply.token in teams_api.issued_tokens  # and our token when first needed
+        assert [c.path for c in teams_api.calls if c.method == "GET"] == [
+            "/v1/.well-known/openidconfiguration", "/v1/.well-known/keys"]
+    finally:
+        harness.close()
+
+
+def test_development_mode_answers_a_token_it_cannot_check_with_503_never_500(
+        core, teams_api, caplog):
+    closed = f"http://127.0.0.1:{free_port()}"
+    harness = TeamsHarness(core, teams_api, allow_unauthenticated=True,
+                           env={"TEAMS_OPENID_METADATA_URL": closed + "/openid"})
+    try:
+        assert harness.dm("password")[0] == 503
+        assert harness.dm("password")[0] == 503  # not fetched again within the minute
+        # ...while requests without a token, the Playground's, are still answered.
+        activity = harness.activity(text="password", serviceUrl=teams_api.playground_url)
+        assert harness.send(activity, token=None)[0] == 202
+        [call] = teams_api.wait_for(what="/playground/")
+        assert call.token is None
+        assert "Traceback" not in caplog.text
+        assert not [c for c in teams_api.calls if "/teams/" in c.path]
     finally:
         harness.close()
 

@@ -63,6 +63,17 @@ def test_run_refuses_a_secret_microsoft_rejects(bot_env):
     assert "not-the-secret" not in result.stderr
 
 
+def test_run_refuses_signing_keys_it_cannot_read(bot_env):
+    """Production reads the Bot Framework's keys at start: unreachable, it does not start."""
+    bot_env["TEAMS_OPENID_METADATA_URL"] = f"http://127.0.0.1:{free_port()}/openid"
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=bot_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "compliance-bot: error: TEAMS_OPENID_METADATA_URL: cannot read the Bot Framework "
+        "signing keys (ConnectionError)")
+
+
 def test_run_without_a_tenant_names_the_setting(bot_env):
     del bot_env["TEAMS_TENANT_ID"], bot_env["TEAMS_TOKEN_URL"]
     result = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=bot_env,
