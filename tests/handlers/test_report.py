@@ -323,7 +323,8 @@ def test_desk_list_shows_open_cases_without_content_and_hides_exclusions(core):
     listing = chat.command("cases", DESK_B)
     assert seen in listing.text and hidden not in listing.text
     assert "見える案件の本文" not in listing.text
-    assert [b.value for b in listing.buttons] == [seen]
+    # each "Open" carries its case and the language it was listed in, so the case opens in it
+    assert [b.value for b in listing.buttons] == [f"{seen}|{listing.lang}"]
     assert hidden in chat.command("cases", DESK_A).text
     refused = chat.command("cases", OUTSIDER)
     assert refused.text == "Only desk members can list the cases."
