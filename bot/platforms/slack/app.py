@@ -36,6 +36,22 @@ REQUIRED_SCOPES = frozenset({
 BOT_EVENTS = frozenset({"app_home_opened", "app_mention", "message.im"})
 
 
+class _ClientGiven(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns
+    at every start that the token "will be unused": true and harmless here, since the client
+    is built from that very token (and checked with auth.test above)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _ClientGiven) for f in logger.filters):
+        logger.addFilter(_ClientGiven())
+    return logger
+
+
 def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App, SlackContext]:
     """auth.test runs here: a revoked or mistyped token stops start-up with one line."""
     quiet(QUIET_LOGGERS)
@@ -58,7 +74,7 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App,
             # Socket Mode has no signatures to check; HTTP mode always does.
             request_verification_enabled=slack.signing_secret is not None,
             token_verification_enabled=False,  # done above, with a clear message
-            logger=logging.getLogger("slack_bolt.App"),
+            logger=_bolt_logger(),
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: {exc}") from None

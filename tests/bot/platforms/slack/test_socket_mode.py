@@ -92,8 +92,10 @@ def mention(peer: SocketModePeer, text: str, *, event_id: str | None = None,
 # -- envelopes ---------------------------------------------------------------------------------
 
 
-def test_first_connection_opens_with_the_app_token_and_is_live(start, peer, slack_api, caplog):
+def test_first_connection_opens_with_the_app_token_and_is_live(start, peer, slack_api, caplog,
+                                                              monkeypatch):
     caplog.set_level(logging.INFO)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)  # as `compliance-bot run` has it
     bot = start()
     peer.wait_for_connections(1)
     # Bolt's start-up warnings (e.g. "`token` will be unused") do not come with our wiring.
