@@ -69,6 +69,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ja": "{limit}文字以内で入力してください。", "en": "At most {limit} characters, please."},
     "console.form.cancelled": {"ja": "中止しました。何も送信していません。",
                                "en": "Cancelled; nothing was sent."},
+    "platform.busy": {
+        "ja": "ただいま混み合っているため、お受けできませんでした。"
+        "少し待ってからもう一度お試しください。",
+        "en": "I am too busy to take this right now. Please try again in a moment.",
+    },
     "platform.apology": {
         "ja": "申し訳ありません。問題が起きたため、お返事できませんでした。"
         "少し待ってからもう一度お試しください。",

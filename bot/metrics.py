@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session
@@ -35,6 +35,12 @@ PLATFORM_API_ERRORS = Counter("compliance_bot_platform_api_errors_total",
 PLATFORM_RATE_LIMITED = Counter("compliance_bot_platform_rate_limited_total",
                                 "Platform API calls answered 429 (retried after Retry-After)",
                                 ["platform"], registry=REGISTRY)
+WORK_QUEUE_DEPTH = Gauge("compliance_bot_work_queue_depth",
+                         "Chat events accepted and not yet handled, per platform", ["platform"],
+                         registry=REGISTRY)
+WORK_SHED = Counter("compliance_bot_work_shed_total",
+                    "Chat events answered \"busy, please try again\" because the work queue "
+                    "was full", ["platform", "kind"], registry=REGISTRY)
 REMINDER_DELIVERIES = Counter("compliance_bot_reminder_deliveries_total",
                               "Reminder deliveries attempted, by result (sent or failed)",
                               ["result"], registry=REGISTRY)

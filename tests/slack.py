@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from bot.config import SlackEnv
 from bot.core import Core
 from bot.health import Readiness
+from bot.platforms.shared import WorkQueue
 from bot.platforms.slack.app import build_app
 from bot.platforms.slack.http import SlackEndpoint
 from bot.platforms.slack.ports import ports_for
@@ -205,15 +206,15 @@ class SlackSender:
 class SlackHarness(SlackSender):
     """The real Bolt app behind the real HTTP server, in this process, on a free port."""
 
-    def __init__(self, core: Core, api: FakeSlackAPI) -> None:
+    def __init__(self, core: Core, api: FakeSlackAPI, *, work: WorkQueue | None = None) -> None:
         self.core = core
         self.slack = SlackEnv(bot_token=BOT_TOKEN, app_token=None,
                               signing_secret=SIGNING_SECRET, api_url=api.url)
         # As the wiring builds it: the platform's ports, then the features, then the adapter.
         self.bot: Bot = assemble(core, {"slack": ports_for(self.slack)})
-        self.app, self.ctx = build_app(self.bot.dispatcher, core, self.slack)
+        self.app, self.ctx = build_app(self.bot.dispatcher, core, self.slack, work=work)
         routes = Routes()
-        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET))
+        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET, self.ctx))
         routes.add("/readyz", Readiness(core))
         self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
         super().__init__(api, self.server.port)

@@ -11,6 +11,7 @@ files.completeUploadExternal shares them in a channel (`shared_files`).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,7 +71,16 @@ class FakeSlackAPI(LoopbackServer):
         self._ts = 1_700_000_000
         self._pending: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURL was told
         self._uploaded: dict[str, bytes] = {}
+        self.open = threading.Event()  # cleared by pause(): calls wait, as on a slow Slack
+        self.open.set()
         super().__init__(self._handler_class())
+
+    def pause(self) -> None:
+        """Hold every call until resume(), as a Slack slow to answer would."""
+        self.open.clear()
+
+    def resume(self) -> None:
+        self.open.set()
 
     @property
     def url(self) -> str:
@@ -202,6 +212,7 @@ class FakeSlackAPI(LoopbackServer):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
+                api.open.wait(timeout=60)
                 length = int(self.headers.get("Content-Length") or 0)
                 if self.path.startswith("/upload/v1/"):  # a file's bytes, as they are
                     status, text = api._upload(self.path.rsplit("/", 1)[-1],

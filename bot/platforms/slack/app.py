@@ -14,7 +14,8 @@ from bot.core import Core
 from bot.dispatch import Dispatcher
 from bot.events import EventLedger
 from bot.health import Readiness
-from bot.platforms.shared import quiet
+from bot.platforms.shared import WorkQueue, quiet
+from bot.platforms.slack.busy import Busy
 from bot.platforms.slack.context import SlackContext
 from bot.platforms.slack.directory import DIRECTORY_SCOPES
 from bot.platforms.slack.listeners import register
@@ -52,7 +53,8 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App, SlackContext]:
+def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv, *,
+              work: WorkQueue | None = None) -> tuple[App, SlackContext]:
     """auth.test runs here: a revoked or mistyped token stops start-up with one line."""
     quiet(QUIET_LOGGERS)
     client = web_client(slack)
@@ -67,6 +69,7 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App,
             logging.getLogger("bot.platforms.slack").warning(
                 "the bot token lacks scopes %s: reinstall the app from deploy/slack/manifest.yaml",
                 ", ".join(sorted(missing)))
+    work = work or WorkQueue("slack")
     try:
         app = App(
             client=client,
@@ -75,6 +78,7 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App,
             request_verification_enabled=slack.signing_secret is not None,
             token_verification_enabled=False,  # done above, with a clear message
             logger=_bolt_logger(),
+            listener_executor=work,
         )
     except BoltError as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: {exc}") from None
@@ -85,7 +89,8 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv) -> tuple[App,
         logging.getLogger("bot.platforms.slack").warning(
             "slack request not handled: %s", type(error).__name__)
 
-    ctx = SlackContext(dispatcher, core, client, EventLedger(core.database, "slack"))
+    ctx = SlackContext(dispatcher, core, client, EventLedger(core.database, "slack"), work,
+                       Busy(client, dispatcher.default_lang))
     register(app, ctx)
     return app, ctx
 
@@ -95,7 +100,7 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     """Socket Mode when SLACK_APP_TOKEN is set, POST /slack/events otherwise."""
     slack = settings.slack
     assert slack is not None
-    app, _ = build_app(dispatcher, core, slack)
+    app, ctx = build_app(dispatcher, core, slack)
     if slack.app_token:
         from bot.platforms.slack.socket_mode import start_socket_mode
 
@@ -106,6 +111,6 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     from bot.platforms.slack.http import SlackEndpoint
 
     assert slack.signing_secret is not None
-    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret))
+    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret, ctx))
     log.info("Slack: HTTP mode at POST /slack/events")
     return lambda: None

@@ -17,8 +17,9 @@ from bot.dispatch import Dispatcher
 from bot.events import EventLedger
 from bot.i18n import t
 from bot.messages import Reply, User
-from bot.platforms.shared import Route, count_api_error, log_failure, route
+from bot.platforms.shared import Route, WorkQueue, count_api_error, log_failure, route
 from bot.platforms.slack.blocks import message_args, modal_view
+from bot.platforms.slack.busy import Busy
 from bot.platforms.slack.messenger import api_error
 from bot.untrusted import dict_field, text_field
 
@@ -57,6 +58,9 @@ class SlackContext:
     core: Core
     client: WebClient
     ledger: EventLedger
+    # Listeners run here; when it is full the door answers busy instead (bot.platforms.slack.busy).
+    work: WorkQueue
+    busy: Busy
 
     @property
     def default_lang(self) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.platforms.slack.context import SlackContext
 from bot.server import Request, Response
 from bot.untrusted import is_ascii_header, parse_json
 
@@ -26,9 +27,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class SlackEndpoint:
-    def __init__(self, app: App, signing_secret: str) -> None:
+    def __init__(self, app: App, signing_secret: str, ctx: SlackContext | None = None) -> None:
         self.app = app
         self.verifier = SignatureVerifier(signing_secret)
+        self.ctx = ctx  # its work queue, to answer busy when full
 
     def __call__(self, request: Request) -> Response:
         if request.method != "POST":
@@ -60,6 +62,9 @@ class SlackEndpoint:
         except ValueError:
             log.warning("slack request refused: body does not parse as %s", content_type)
             return Response.text(400, "malformed body")
+        if self.ctx is not None and self.ctx.work.full:
+            # Signed and well formed, but more than the bot can answer in time: say so now.
+            return self.ctx.busy.answer(self.ctx.work, text, content_type)
         try:
             bolt = self.app.dispatch(BoltRequest(body=text, headers=request.headers_multi()))
         except Exception as exc:  # a payload shaped unlike Slack's: refuse it, keep serving

@@ -50,7 +50,7 @@ from bot.messages import (
     MessengerError,
     Reply,
 )
-from bot.platforms.shared import log_failure
+from bot.platforms.shared import WorkQueue, log_failure
 from bot.platforms.teams.activities import Activity, clean_text
 from bot.platforms.teams.cards import (
     FORM_KEY,
@@ -100,7 +100,9 @@ class TeamsBot:
         self.book = ports.book
         self.ledger = ledger
         self.messenger = ports.messenger
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="teams")
+        # Messages are handled here; past its bound the sender is told "busy" at once.
+        self.pool = WorkQueue("teams", workers=workers)
+        self.notices = WorkQueue("teams-busy", workers=2, limit=100)
         # Dialog submissions run here, so their answer can time out (SUBMIT_WITHIN_S).
         self.submissions = ThreadPoolExecutor(max_workers=workers,
                                               thread_name_prefix="teams-submit")
@@ -108,6 +110,7 @@ class TeamsBot:
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True)
+        self.notices.shutdown(wait=True)
         self.submissions.shutdown(wait=True)
 
     @property
@@ -150,8 +153,17 @@ class TeamsBot:
         if activity.type == "invoke":
             return 200, self._guarded_invoke(activity)
         handler = self._on_message if activity.type == "message" else self._on_update
+        if self.pool.full and activity.type == "message":
+            self.pool.shed("event")
+            if not self.notices.full:
+                self.notices.submit(self._guarded, activity, self._busy)
+            return 202, None
         self.pool.submit(self._guarded, activity, handler)
         return 202, None
+
+    def _busy(self, activity: Activity) -> None:
+        lang = activity.lang or self.default_lang
+        self._send_here(activity, message_activity(Reply(t("platform.busy", lang), lang)))
 
     def _learn(self, activity: Activity) -> None:
         self.book.learn(

@@ -168,3 +168,25 @@ def test_the_reminder_engines_messenger_leaves_retrying_to_the_engine(teams, tea
     messenger.post(Address("channel", CHANNEL), Reply("reminder", "en"))
     assert len(_attempts(teams_api)) == 2 and _attempts(teams_api)[1].token is not None
     assert len(directory.members(Audience(channel=f"teams:{CHANNEL}"))) == 3
+
+
+def test_a_message_past_the_work_queues_bound_is_told_busy_and_nothing_stored(
+        core, teams, teams_api):
+    import threading
+
+    import sqlalchemy as sa
+
+    from bot.models import Question
+    from bot.platforms.shared import WorkQueue
+
+    teams.bot.pool = WorkQueue("teams", workers=1, limit=1)
+    held = threading.Event()
+    teams.bot.pool.submit(held.wait, 10)  # the one worker busy with an earlier event
+    try:
+        assert teams.dm("パスワードを他人に教えてもいい？")[0] == 202
+        [busy] = teams_api.wait_for()
+        assert "混み合っている" in busy.card_text()
+        with core.database.transaction() as session:
+            assert session.scalars(sa.select(Question)).all() == []
+    finally:
+        held.set()
