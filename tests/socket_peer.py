@@ -209,7 +209,7 @@ class SocketModePeer(LoopbackServer):
         return self._wait(lambda: self.attempts, count, timeout,
                           lambda: f"expected {count} handshake(s), got {len(self.attempts)}")
 
-    def wait_until_closed(self, connection: PeerConnection, timeout: float = 10.0) -> None:
+    def wait_until_closed(self, connection: PeerConnection, timeout: float = 30.0) -> None:
         if not connection.closed.wait(timeout):
             raise AssertionError(f"connection {connection.index} still open after {timeout}s")
 
