@@ -50,7 +50,7 @@ from bot.messages import (
     MessengerError,
     Reply,
 )
-from bot.platforms.shared import WorkQueue, log_failure
+from bot.platforms.shared import Route, WorkQueue, log_failure, route
 from bot.platforms.teams.activities import Activity, clean_text
 from bot.platforms.teams.cards import (
     FORM_KEY,
@@ -194,10 +194,14 @@ class TeamsBot:
             self._deliver(activity, reply, {"action": action, "value": value})
 
     def _deliver(self, activity: Activity, reply: Reply, recipe: dict[str, str]) -> None:
-        if reply.form is not None:
+        """Where a reply goes (`shared.route`): a form as a card whose button opens its dialog
+        (a typed message gives no way to open one), privately to the user's 1:1 chat, or where
+        the user spoke."""
+        where = route(reply)
+        if where is Route.FORM:
             label = t("form.open", reply.lang)
             self._send_private(activity, launcher_activity(reply, recipe, label))
-        elif reply.ephemeral:
+        elif where is Route.PRIVATE:
             self._send_private(activity, message_activity(reply))
         else:
             self._send_here(activity, message_activity(reply))
