@@ -8,8 +8,6 @@ database on it, migrated with the real Alembic migrations.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from bot.core import Core, build_core
 from bot.db import Database, normalise_url
 from bot.keys import generate_key
 from bot.search.semantic import default_cache_dir
+from tests.pg import temporary_postgres
 from tests.slack import SlackHarness
 from tests.slack_api import FakeSlackAPI
 from tests.teams_api import FakeTeams
@@ -49,21 +48,8 @@ def warm_embedding_cache() -> None:
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
-    existing = os.environ.get("TEST_DATABASE_URL")
-    if existing:
-        yield existing
-        return
-    import pgserver
-
-    # Not under pytest's numbered temp dirs: another pytest session on the machine may prune
-    # those, and PostgreSQL shuts down when its data directory's lock file disappears.
-    home = Path(tempfile.mkdtemp(prefix="compliance-bot-pg-"))
-    server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(home, ignore_errors=True)
+    with temporary_postgres(os.environ.get("TEST_DATABASE_URL")) as url:
+        yield url
 
 
 def _fresh_pg_database(server_url: str) -> tuple[str, sa.Engine, str]:

@@ -11,11 +11,9 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,6 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.pg import temporary_postgres  # noqa: E402
 from tests.slack import sign  # noqa: E402
 from tests.slack_api import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlackAPI  # noqa: E402
 
@@ -219,18 +218,8 @@ LOG_LINE = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) (\S+): (.*)$")
 def postgres(url: str | None = None) -> Iterator[str]:
     """`url` when given (an existing server); else a pgserver instance in a temporary
     directory, removed afterwards."""
-    if url:
-        yield url
-        return
-    import pgserver
-
-    home = Path(tempfile.mkdtemp(prefix="compliance-bot-bench-pg-"))
-    server = pgserver.get_server(home / "pgdata", cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(home, ignore_errors=True)
+    with temporary_postgres(url, prefix="compliance-bot-bench-pg-") as uri:
+        yield uri
 
 
 # -- Slack's side of HTTP mode: signed requests ----------------------------------------------------
