@@ -38,6 +38,9 @@ PLATFORM_RATE_LIMITED = Counter("compliance_bot_platform_rate_limited_total",
 REMINDER_DELIVERIES = Counter("compliance_bot_reminder_deliveries_total",
                               "Reminder deliveries attempted, by result (sent or failed)",
                               ["result"], registry=REGISTRY)
+CHECKLIST_MESSAGES = Counter("compliance_bot_checklist_messages_total",
+                             "Checklist messages attempted, by result (sent or failed)",
+                             ["result"], registry=REGISTRY)
 
 # A source reads a session and yields (metric name, help, {label: value} -> number) families.
 GaugeSource = Callable[[Session], Iterator[tuple[str, str, dict[tuple[tuple[str, str], ...],
