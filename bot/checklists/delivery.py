@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, DateTime, Table, bindparam, select, update
 
 from bot.audit import SYSTEM, AuditTrail
 from bot.checklists.models import (
@@ -104,6 +105,19 @@ def still_due(purpose: str, seq: int, assignment: ChecklistAssignment) -> bool:
     return purpose in (RETURNED_NOTE, CONFIRMED_NOTE)
 
 
+_TABLE = ChecklistMessage.__table__
+assert isinstance(_TABLE, Table)
+_ROW = _TABLE.c
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_ROW.id == bindparam("b_id"), _ROW.state == SENDING,
+           _ROW.claimed_by == bindparam("b_holder"))
+    .values(state=SENT, in_doubt=False, claimed_by=None, last_error=None,
+            sent_at=bindparam("b_now", type_=DateTime(timezone=True)),
+            message_channel=bindparam("b_channel"), message_id=bindparam("b_ts"))
+)
+
+
 class Sender:
     def __init__(self, database: Database, audit: AuditTrail,
                  messengers: Mapping[str, Messenger], lookups: Mapping[str, PostedLookup],
@@ -127,6 +141,11 @@ class Sender:
         self.clock = clock
         self.batch_size = batch_size or max(16, workers * 4)
         self._stopping = threading.Event()
+        # "Sent" marks of the batch in flight, written in one transaction when it ends: a
+        # commit per message would cap the sender at what the disk can fsync. A crash
+        # before the write leaves the batch in doubt, which the look-up resolves.
+        self._sent_marks: list[dict[str, object]] = []
+        self._marks_lock = threading.Lock()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -143,7 +162,11 @@ class Sender:
                 jobs = self.claim(self.batch_size)
                 if not jobs:
                     break
-                outcomes = list(pool.map(self._deliver, jobs))
+                loaded = self._load(jobs)
+                try:
+                    outcomes = list(pool.map(partial(self._deliver, loaded=loaded), jobs))
+                finally:
+                    self._flush_sent()
                 result.outcomes.update(outcomes)
                 self._audit_batch(outcomes)
         return result
@@ -187,20 +210,29 @@ class Sender:
                 .execution_options(synchronize_session=False)).all()
         return sorted((Job(**row._asdict()) for row in rows), key=lambda job: job.id)
 
+    def _load(self, jobs: list[Job]) -> dict[int, tuple[ChecklistAssignment, ChecklistRun]]:
+        """The checklists a batch is about, read once for the batch."""
+        with self.database.transaction() as session:
+            rows = session.execute(
+                select(ChecklistAssignment, ChecklistRun)
+                .join(ChecklistRun, ChecklistRun.id == ChecklistAssignment.run_id)
+                .where(ChecklistAssignment.id.in_({job.assignment_id for job in jobs}))).all()
+        return {assignment.id: (assignment, run) for assignment, run in rows}
+
     # -- one row -----------------------------------------------------------------------------
 
-    def _deliver(self, job: Job) -> str:
+    def _deliver(self, job: Job,
+                 loaded: Mapping[int, tuple[ChecklistAssignment, ChecklistRun]]) -> str:
         try:
-            return self._deliver_unguarded(job)
+            return self._deliver_unguarded(job, loaded.get(job.assignment_id))
         except Exception:  # a bug for one row must not strand the batch in `sending`
             log.exception("checklist message %s failed unexpectedly", job.id)
             self._failed(job, "internal error", in_doubt=True)
             return "error"
 
-    def _deliver_unguarded(self, job: Job) -> str:
-        with self.database.transaction() as session:
-            assignment = session.get(ChecklistAssignment, job.assignment_id)
-            run = session.get(ChecklistRun, assignment.run_id) if assignment else None
+    def _deliver_unguarded(self, job: Job,
+                           about: tuple[ChecklistAssignment, ChecklistRun] | None) -> str:
+        assignment, run = about if about is not None else (None, None)
         messenger = self.messengers.get(job.platform)
         if assignment is None or run is None or messenger is None:
             self._give_up(job, f"no messenger for platform {job.platform}"
@@ -255,14 +287,18 @@ class Sender:
                 ChecklistMessage.claimed_by == self.lease.holder]
 
     def _sent(self, job: Job, ref: MessageRef) -> None:
-        with self.database.transaction() as session:
-            session.execute(
-                update(ChecklistMessage).where(*self._mine(job))
-                .values(state=SENT, in_doubt=False, claimed_by=None, last_error=None,
-                        sent_at=self.clock(), message_channel=ref.channel[:64],
-                        message_id=ref.id[:64])
-                .execution_options(synchronize_session=False))
+        with self._marks_lock:
+            self._sent_marks.append({"b_id": job.id, "b_holder": self.lease.holder,
+                                     "b_now": self.clock(), "b_channel": ref.channel[:64],
+                                     "b_ts": ref.id[:64]})
         CHECKLIST_MESSAGES.labels(result="sent").inc()
+
+    def _flush_sent(self) -> None:
+        with self._marks_lock:
+            marks, self._sent_marks = self._sent_marks, []
+        if marks:
+            with self.database.transaction() as session:
+                session.execute(_MARK_SENT, marks)
 
     def _finish(self, job: Job, state: str) -> None:
         with self.database.transaction() as session:

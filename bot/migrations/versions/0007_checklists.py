@@ -1,5 +1,6 @@
 """Checklists with a second confirmer: runs, a row per (run, person), the outbox of messages,
-links to the desk's escalations, schedule cursors, and the sender's lease row.
+links to the desk's escalations and schedule cursors. The sender's lease is a row of
+scheduler_leases ("checklists"), made by its first holder.
 
 Revision ID: 0007
 Revises: 0006
@@ -7,7 +8,7 @@ Create Date: 2026-12-10
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -120,12 +121,6 @@ def upgrade() -> None:
         sa.Column("schedule", sa.String(100), primary_key=True),
         _ts("planned_until", nullable=False),
     )
-    leases = sa.table("scheduler_leases", sa.column("name", sa.String),
-                      sa.column("holder", sa.String),
-                      sa.column("expires_at", sa.DateTime(timezone=True)),
-                      sa.column("generation", sa.Integer))
-    op.bulk_insert(leases, [{"name": "checklists", "holder": None,
-                             "expires_at": datetime(2000, 1, 1, tzinfo=UTC), "generation": 0}])
 
 
 def downgrade() -> None:
