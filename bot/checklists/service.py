@@ -317,6 +317,12 @@ class ChecklistService:
                               subject=f"checklist:{assignment.checklist_id}:{assignment.run_id}",
                               details={"assignment": assignment.id, "action": action})
 
+    def refused_start(self, user: User) -> None:
+        """Someone not configured as a starter tried to start a checklist from chat."""
+        with self.database.transaction() as session:
+            self.audit.record(session, actor=self.actor(user), action="checklist.refused",
+                              subject="checklists", details={"action": "start"})
+
     def _event(self, session: Session, user: User, action: str, assignment: ChecklistAssignment,
                run: ChecklistRun, before: str, **details: Any) -> None:
         self.audit.record(
