@@ -193,8 +193,7 @@ class Planner:
                 for assignment, run in rows:
                     if not definition_of(run).escalate_overdue:
                         continue
-                    number = escalated_overdue(session, self.service.core,
-                                               self.service.escalations, assignment, run, now)
+                    number = escalated_overdue(session, self.service, assignment, run, now)
                     result.escalated.append(assignment.id)
                     if number is not None:
                         result.escalations.append(number)

@@ -11,7 +11,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from zoneinfo import ZoneInfo
 
 from bot.checklists.delivery import LEASE_NAME, Sender, SendResult
 from bot.checklists.planner import Planner, PlanResult
@@ -34,23 +33,22 @@ def _as_typed(platform: str, name: str, lang: str) -> str:
 
 class ChecklistScheduler:
     def __init__(self, service: ChecklistService, messengers: Mapping[str, Messenger], *,
+                 company: Callable[[str], dict[str, str]],
                  directories: Mapping[str, Directory] | None = None,
                  lookups: Mapping[str, PostedLookup] | None = None,
                  spell: Spell = _as_typed, clock: Clock = utcnow, holder: str | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        core = service.core
-        settings = core.settings.file.checklists
+        settings = service.settings.file.checklists
         self.settings = settings
         self.service = service
         self.clock = clock
-        self.lease = Lease(core.database, core.audit, ttl_s=settings.lease_ttl_s, clock=clock,
-                           holder=holder, name=LEASE_NAME)
+        self.lease = Lease(service.database, service.audit, ttl_s=settings.lease_ttl_s,
+                           clock=clock, holder=holder, name=LEASE_NAME)
         self.planner = Planner(service, settings.schedules, directories or {})
         self.sender = Sender(
-            core.database, core.audit, messengers, lookups or {}, self.lease,
-            company=core.company_values, lang=core.settings.file.default_language,
-            zone=ZoneInfo(core.settings.file.desk.sla.timezone), spell=spell,
+            service.database, service.audit, messengers, lookups or {}, self.lease,
+            company=company, lang=service.lang, zone=service.zone, spell=spell,
             pacer=Pacer(settings.rate_per_second, settings.burst, monotonic=monotonic,
                         sleep=sleep),
             workers=settings.workers, post_timeout_s=settings.post_timeout_s,
@@ -69,8 +67,7 @@ class ChecklistScheduler:
             self._planning.release()
         # After the commit. A long list (a yearly inventory's stragglers) is left to the
         # escalations' own sweep, which posts unposted triage cards every minute.
-        for number in result.escalations[:PUBLISH_AT_ONCE]:
-            self.service.escalations.publish(number)
+        self.service.publish(result.escalations[:PUBLISH_AT_ONCE])
         if result.started or result.followups or result.escalated:
             log.info("checklists planned: %d started, %d follow-ups, %d escalated",
                      sum(result.started.values()), result.followups, len(result.escalated))

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.audit import SYSTEM
+from bot.audit import SYSTEM, AuditTrail
 from bot.checklists.definitions import NO, YES, Checklist
 from bot.checklists.models import (
     ASK,
@@ -44,8 +44,11 @@ from bot.checklists.models import (
 from bot.checklists.rows import StartRow
 from bot.checklists.settings import DESK
 from bot.clock import Clock, utcnow
+from bot.config import Settings
 from bot.core import Core
+from bot.db import Database
 from bot.escalations.service import EscalationService
+from bot.keys import Keyring
 from bot.messages import User
 
 log = logging.getLogger(__name__)
@@ -175,29 +178,54 @@ def new_token() -> str:
 
 
 class ChecklistService:
-    def __init__(self, core: Core, checklists: Mapping[str, Checklist], *,
+    def __init__(self, database: Database, audit: AuditTrail, keyring: Keyring,
+                 settings: Settings, checklists: Mapping[str, Checklist], *,
                  clock: Clock = utcnow, escalations: EscalationService | None = None) -> None:
-        self.core = core
-        self.database = core.database
-        self.audit = core.audit
+        """`escalations`: the desk's, for a "no" and an overdue checklist; without it (the
+        command line, which only starts and reports) nothing is escalated."""
+        self.database = database
+        self.audit = audit
+        self.keyring = keyring
+        self.settings = settings
         self.checklists = dict(checklists)
         self.clock = clock
-        self.escalations = escalations or EscalationService(core, lambda: core.messengers,
-                                                            clock)
-        self.zone = ZoneInfo(core.settings.file.desk.sla.timezone)
+        self.escalations = escalations
+        self.lang = settings.file.default_language
+        self.zone = ZoneInfo(settings.file.desk.sla.timezone)
+
+    @classmethod
+    def for_core(cls, core: Core, checklists: Mapping[str, Checklist], *,
+                 clock: Clock = utcnow) -> ChecklistService:
+        """The bot's: escalating to the desk through the escalation engine."""
+        return cls(core.database, core.audit, core.keyring, core.settings, checklists,
+                   clock=clock, escalations=EscalationService(core, lambda: core.messengers,
+                                                              clock))
 
     # -- who is who --------------------------------------------------------------------------
 
     def actor(self, user: User) -> str:
-        return self.core.pseudonym(user)
+        return self.keyring.pseudonym(user.platform, user.id)
+
+    def is_desk_member(self, user: User) -> bool:
+        return user.key in self.settings.file.desk.members
 
     def desk_address(self) -> str | None:
         """Where a review goes when the desk confirms: the desk's triage channel."""
-        return self.core.settings.file.desk.default_channel
+        return self.settings.file.desk.default_channel
+
+    @property
+    def escalating(self) -> bool:
+        return self.escalations is not None and self.escalations.enabled
+
+    def publish(self, escalations: Iterable[int]) -> None:
+        """Post the triage cards of escalations just committed (the desk's sweep retries)."""
+        if self.escalations is not None:
+            for number in escalations:
+                self.escalations.publish(number)
 
     def may_confirm(self, user: User, assignment: ChecklistAssignment) -> bool:
         if assignment.confirmer == DESK:
-            return self.core.is_desk_member(user)
+            return self.is_desk_member(user)
         return assignment.confirmer == user.key
 
     def today(self) -> date:
@@ -368,7 +396,7 @@ class ChecklistService:
             self._refused(user, "submit", assignment)
             return Outcome(Result.NOT_YOURS, assignment, run)
         if escalation is not None:
-            self.escalations.publish(escalation)
+            self.publish([escalation])
         log.info("checklist %s assignment %s submitted (round %s)", run.checklist_id,
                  assignment.id, assignment.round)
         return Outcome(Result.DONE, assignment, run,
@@ -431,8 +459,8 @@ class ChecklistService:
         if not new:
             return None
         number: int | None = None
-        if self.escalations.enabled:
-            lang = self.core.settings.file.default_language
+        if self.escalations is not None and self.escalations.enabled:
+            lang = self.lang
             lines = []
             for answer in new:
                 item = checklist.item(answer.item)
@@ -532,7 +560,7 @@ class ChecklistService:
     def tasks_for(self, user: User) -> tuple[list[Task], list[Task]]:
         """What this person must answer, and what waits for their confirmation."""
         me = user.key
-        confirmers = [me, DESK] if self.core.is_desk_member(user) else [me]
+        confirmers = [me, DESK] if self.is_desk_member(user) else [me]
         with self.database.transaction() as session:
             mine = session.execute(
                 select(ChecklistAssignment, ChecklistRun)
@@ -612,7 +640,7 @@ class ChecklistService:
             return list(session.execute(query).scalars())
 
 
-def escalated_overdue(session: Session, core: Core, escalations: EscalationService,
+def escalated_overdue(session: Session, service: ChecklistService,
                       assignment: ChecklistAssignment, run: ChecklistRun,
                       now: datetime) -> int | None:
     """The one escalation an overdue checklist gets, in the caller's transaction."""
@@ -629,8 +657,9 @@ def escalated_overdue(session: Session, core: Core, escalations: EscalationServi
     if waiting == DESK:
         waiting = assignment.person
     number: int | None = None
-    if escalations.enabled:
-        lang = core.settings.file.default_language
+    escalations = service.escalations
+    if escalations is not None and escalations.enabled:
+        lang = service.lang
         platform, _, user_id = waiting.partition(":")
         stage = "confirmer" if assignment.state == SUBMITTED else "person"
         escalation = escalations.create_in(
@@ -643,7 +672,7 @@ def escalated_overdue(session: Session, core: Core, escalations: EscalationServi
                      "reason": OVERDUE})
         number = link.escalation_id = escalation.id
     assignment.escalated_at = now
-    core.audit.record(
+    service.audit.record(
         session, actor=SYSTEM, action="checklist.overdue_escalated",
         subject=f"checklist:{run.checklist_id}:{run.id}",
         details={"checklist": run.checklist_id, "run": run.id, "assignment": assignment.id,

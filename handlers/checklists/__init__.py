@@ -22,7 +22,7 @@ def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> Ch
     clock = clock or utcnow
     settings = core.settings.file.checklists
     definitions = load_checklists(settings.path)
-    service = ChecklistService(core, enabled(definitions.checklists), clock=clock)
+    service = ChecklistService.for_core(core, enabled(definitions.checklists), clock=clock)
     flow = ChecklistFlow(core, service, registry.spell_command, clock)
     registry.command("checklists", flow.command, en=["checklists"], ja=["チェックリスト"],
                      help="help.checklists")
@@ -40,7 +40,7 @@ def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> Ch
         service, {name: port.sender for name, port in ports.items()},
         directories={name: port.directory for name, port in ports.items()},
         lookups={name: port.lookup for name, port in ports.items() if port.lookup},
-        spell=registry.spell_command, clock=clock)
+        company=core.company_values, spell=registry.spell_command, clock=clock)
     for job in scheduler.jobs():
         registry.job(job.name, job.run, job.every_s, first_run_now=job.first_run_now)
     registry.on_stop(scheduler.close)

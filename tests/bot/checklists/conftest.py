@@ -44,7 +44,7 @@ def ccore(database, make_settings) -> Iterator[Core]:  # type: ignore[no-untyped
 
 def service_for(core: Core, clock: FakeClock) -> ChecklistService:
     definitions = load_checklists(core.settings.file.checklists.path)
-    return ChecklistService(core, definitions.by_id(), clock=clock)
+    return ChecklistService.for_core(core, definitions.by_id(), clock=clock)
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def _instance(core: Core, clock: FakeClock, messenger, platform: RecordingMessen
     service = service_for(core, clock)
     time_ = FakeTime()
     scheduler = ChecklistScheduler(
-        service, {"slack": messenger}, directories={"slack": StaticDirectory(PEOPLE)},
+        service, {"slack": messenger}, company=core.company_values,
+        directories={"slack": StaticDirectory(PEOPLE)},
         lookups={"slack": platform}, clock=clock, holder=holder,
         monotonic=time_.monotonic, sleep=time_.sleep)
     return scheduler, service
