@@ -102,19 +102,24 @@ class ChecklistWebhook:
             known = ", ".join(sorted(self.service.checklists)) or "none"
             return _error(422, f"checklist: no checklist {name[:40]!r} (known: {known})")
         raws: list[tuple[str, dict[str, Any]]] = []
-        errors = []
+        errors: dict[int, str] = {}
         for index, raw in enumerate(people):
-            if not isinstance(raw, dict):
-                errors.append(f"people[{index}]: must be an object")
-            else:
+            if isinstance(raw, dict):
                 raws.append((f"people[{index}]", raw))
+            else:
+                errors[index] = f"people[{index}]: must be an object"
+        rows = []
         try:
             rows = check_rows(checklist, raws, today=self.service.today(),
-                              max_rows=self.max_rows) if not errors else []
+                              max_rows=self.max_rows) if raws else []
         except RowError as exc:
-            errors += exc.errors
+            for error in exc.errors:
+                where = error.partition(":")[0]
+                index = int(where[7:-1]) if where.startswith("people[") else len(people)
+                errors[index] = error
         if errors:
-            return _json(422, {"error": "no checklist was started", "errors": errors})
+            return _json(422, {"error": "no checklist was started",
+                               "errors": [errors[index] for index in sorted(errors)]})
         key = "webhook:" + (request_id or hashlib.sha256(
             canonical_json(data).encode("utf-8")).hexdigest())
         started = self.service.start(checklist.id, rows, key=key, source="webhook",
