@@ -20,12 +20,21 @@ HR = f"{PLATFORM}:HR1"
 TARO, SATO, HANAKO = f"{PLATFORM}:U0TARO", f"{PLATFORM}:U0SATO", f"{PLATFORM}:U0HANAKO"
 
 
-def checklist_config(path: Path = SHIPPED, **overrides: object) -> str:
+def checklist_config(path: Path = SHIPPED, *, desk: str = DESK_CONFIG,
+                     **overrides: object) -> str:
     values: dict[str, object] = {
         "path": str(path), "starters": f"[{HR}]", "rate_per_second": 1000, "burst": 1000,
         "workers": 2, "lease_ttl_s": 60, "post_timeout_s": 10, "max_attempts": 3, **overrides}
     section = "\n".join(f"  {key}: {value}" for key, value in values.items())
-    return DESK_CONFIG + f"checklists:\n{section}\n"
+    return desk + f"checklists:\n{section}\n"
+
+
+def platform_desk(platform: str, member: str, channel: str) -> str:
+    """A desk of one member and one channel on a real platform's ids."""
+    return (f"company:\n  desk: {{ja: '#compliance-desk（行為規制相談窓口）', "
+            f"en: '#compliance-desk'}}\n"
+            f"desk:\n  members: ['{platform}:{member}']\n"
+            f"  default_channel: '{platform}:{channel}'\n")
 
 
 @pytest.fixture
