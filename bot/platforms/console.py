@@ -111,7 +111,10 @@ class ConsoleChat:
         if reply.form is not None:
             self.fill(reply.form)
             return
-        if not reply.ephemeral:
+        # A private note without buttons (a "recorded", an error) leaves the last answer's
+        # buttons pressable; a private reply with buttons of its own (a list of what waits
+        # for you) is what /press and the numbers act on next.
+        if not reply.ephemeral or reply.buttons:
             self._buttons = reply.buttons
         self.say(render(reply))
 
