@@ -4,6 +4,8 @@ home section, the plan and send sweeps, and `POST /api/checklists` for HR system
 
 from __future__ import annotations
 
+import logging
+
 from bot.checklists.definitions import enabled, load_checklists
 from bot.checklists.scheduler import ChecklistScheduler
 from bot.checklists.service import ChecklistService
@@ -15,6 +17,7 @@ from handlers.checklists.flow import ChecklistFlow
 from handlers.checklists.strings import STRINGS
 
 NAME = "checklists"
+log = logging.getLogger(__name__)
 
 
 def install(registry: Registry, core: Core, *, clock: Clock | None = None) -> ChecklistFlow:
@@ -59,6 +62,9 @@ def check(core: Core, service: ChecklistService) -> None:
             and core.settings.file.desk.default_channel is None:
         raise ConfigError("desk.default_channel: a checklist is confirmed by the desk; name "
                           "the desk's channel its reviews go to")
+    if not core.settings.file.desk.escalations_enabled:
+        log.warning("checklists: desk.default_channel is not set, so a no answer or an overdue "
+                    "checklist is recorded (checklists status) but not escalated to the desk")
     for index, schedule in enumerate(settings.schedules):
         if schedule.checklist not in service.checklists:
             known = ", ".join(sorted(service.checklists)) or "none"
