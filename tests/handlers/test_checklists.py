@@ -168,3 +168,28 @@ def test_the_listing_and_home_show_what_waits(chat):
     assert english.form is not None
     assert chat.command("checklists", SATO).text == "No checklists are waiting for you."
     del home
+
+
+def test_start_up_refuses_a_schedule_of_an_unknown_checklist(database, make_settings):
+    from bot.config import ConfigError
+
+    schedule = ("[{checklist: lunch, yearly: '06-01', audience: {all_members: test}, "
+                "confirmer: desk}]")
+    core = build_core(make_settings(checklist_config(schedules=schedule),
+                                    DATABASE_URL=database.url))
+    try:
+        bot = assemble(core)
+        with pytest.raises(ConfigError, match=r"checklists.schedules\[0\].checklist: no "
+                                              r"enabled checklist 'lunch'"):
+            bot.check()
+    finally:
+        core.database.dispose()
+
+
+def test_a_feature_route_is_under_api_and_never_a_platforms():
+    from bot.registry import Registry
+
+    registry = Registry()
+    for path in ("/slack/events", "/api/messages", "/healthz", "/hooks/x"):
+        with pytest.raises(ValueError, match="under /api/"):
+            registry.route(path, lambda request: None)  # type: ignore[arg-type,return-value]

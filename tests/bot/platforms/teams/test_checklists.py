@@ -94,6 +94,9 @@ def test_a_transfer_from_hrs_csv_to_the_managers_confirmation(teams, teams_api, 
     _send(teams)
     [ask] = _to(teams_api, PERSONAL)[-1:]
     assert "異動時のチェックリスト" in ask.card_text()
+    teams.installed()  # the home card lists it, with its button
+    home = teams_api.wait_for(3)[-1]
+    assert "チェックリスト" in home.card_text() and "checklist.open" in home.card_text()
 
     # The person answers in a dialog: one "no", whose note is required, goes to the desk.
     form = _dialog(teams, _action(ask.card, OPEN, ".ja"), EMPLOYEE)
