@@ -680,7 +680,3 @@ def escalated_overdue(session: Session, service: ChecklistService,
                  "waiting_for": waiting, "due": as_utc(assignment.due_at).isoformat(),
                  "followups": assignment.followups, "escalation": number})
     return number
-
-
-def pending_escalations(ids: Iterable[int | None]) -> list[int]:
-    return [number for number in ids if number is not None]

@@ -51,8 +51,7 @@ def role(checklist: Checklist, lang: str, company: dict[str, str]) -> str:
     return t(f"checklist.role.{checklist.confirmer}", lang, desk=company["desk"])
 
 
-def confirmer_label(assignment: ChecklistAssignment, checklist: Checklist, lang: str,
-                    company: dict[str, str]) -> str:
+def confirmer_label(assignment: ChecklistAssignment, company: dict[str, str]) -> str:
     if assignment.confirmer == DESK:
         return company["desk"]
     return display(assignment.confirmer, assignment.confirmer_name)
@@ -147,7 +146,7 @@ def render(purpose: str, marker: str, assignment: ChecklistAssignment, run: Chec
     elif purpose == RETURNED_NOTE:
         name = title(checklist, lang, values)
         reply = Reply(t("checklist.returned.text", lang,
-                        confirmer=confirmer_label(assignment, checklist, lang, values),
+                        confirmer=confirmer_label(assignment, values),
                         title=name, comment=assignment.return_comment or "",
                         due=local(assignment.due_at, zone)), lang,
                       title=t("checklist.returned.title", lang, title=name),

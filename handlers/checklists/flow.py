@@ -91,8 +91,12 @@ class ChecklistFlow:
         return self.spell(user.platform, "checklists", lang)
 
     def _unknown(self, user: User, lang: str) -> Reply:
-        return self._private(t("checklists.unknown", lang,
-                           checklists=self._listing_name(user, lang)), lang)
+        listing = self._listing_name(user, lang)
+        return self._private(t("checklists.unknown", lang, checklists=listing), lang)
+
+    def _stale(self, user: User, lang: str) -> Reply:
+        listing = self._listing_name(user, lang)
+        return self._private(t("checklists.stale", lang, checklists=listing), lang)
 
     def _not_configured(self, lang: str) -> Reply:
         desk = self.company(lang)["desk"]
@@ -174,8 +178,8 @@ class ChecklistFlow:
             return refusal
         if outcome.result is Result.ALREADY:
             assert outcome.checklist is not None
-            return self._private(t("checklists.already_submitted", lang,
-                               title=self._title(outcome.checklist, lang)), lang)
+            title = self._title(outcome.checklist, lang)
+            return self._private(t("checklists.already_submitted", lang, title=title), lang)
         return self._answer_form(outcome, lang)
 
     def _refusal(self, outcome: Outcome, user: User, lang: str) -> Reply | None:
@@ -234,8 +238,7 @@ class ChecklistFlow:
         values = {"person": display(a.person, a.person_name),
                   "title": self._title(outcome.checklist, lang)}
         if outcome.result is Result.STALE:
-            return self._private(t("checklists.stale", lang,
-                               checklists=self._listing_name(user, lang)), lang)
+            return self._stale(user, lang)
         at = local(a.confirmed_at or self.clock(), self.service.zone)
         if outcome.result is Result.DONE:
             return self._private(t("checklists.confirmed", lang, at=at, **values), lang)
@@ -248,8 +251,7 @@ class ChecklistFlow:
         if refusal is not None:
             return refusal
         if outcome.result is Result.STALE:
-            return self._private(t("checklists.stale", lang,
-                               checklists=self._listing_name(user, lang)), lang)
+            return self._stale(user, lang)
         assert outcome.assignment is not None and outcome.checklist is not None
         reply = review_reply(outcome.assignment, outcome.checklist, lang, self.company(lang),
                              self.service.zone)
@@ -268,11 +270,10 @@ class ChecklistFlow:
                   "title": self._title(outcome.checklist, lang)}
         if outcome.result is Result.STALE:
             if a.state == RETURNED and a.round == round_:
-                return self._private(t("checklists.already_sent_back", lang,
-                                   at=local(a.returned_at or self.clock(), self.service.zone),
-                                   **values), lang)
-            return self._private(t("checklists.stale", lang,
-                               checklists=self._listing_name(user, lang)), lang)
+                at = local(a.returned_at or self.clock(), self.service.zone)
+                return self._private(t("checklists.already_sent_back", lang, at=at, **values),
+                                     lang)
+            return self._stale(user, lang)
         form = Form(COMMENT_FORM, t("checklists.comment.title", lang),
                     t("checklists.comment.submit", lang), lang,
                     [FormField("comment", t("checklists.comment.field", lang), "multiline",
@@ -310,8 +311,8 @@ class ChecklistFlow:
             return FormOutcome(reply=refusal)
         title = self._title(checklist, lang)
         if outcome.result is Result.ALREADY:
-            return FormOutcome(reply=self._private(t("checklists.already_submitted", lang,
-                                                 title=title), lang))
+            return FormOutcome(reply=self._private(
+                t("checklists.already_submitted", lang, title=title), lang))
         assert outcome.assignment is not None
         a = outcome.assignment
         confirmer = (self.company(lang)["desk"] if a.confirmer == DESK
@@ -374,9 +375,7 @@ class ChecklistFlow:
             at = local(a.returned_at or self.clock(), self.service.zone)
             return FormOutcome(reply=Reply(t("checklists.already_sent_back", lang, at=at,
                                              **values), lang))
-        return FormOutcome(reply=Reply(t("checklists.stale", lang,
-                                         checklists=self._listing_name(submission.user, lang)),
-                                       lang))
+        return FormOutcome(reply=self._stale(submission.user, lang))
 
     # -- starting from chat ------------------------------------------------------------------
 
@@ -398,7 +397,8 @@ class ChecklistFlow:
                 people.append(User(platform, user_id))
         if not words or not people or len(people) > 2:
             command = self.spell(user.platform, "checklist", lang)
-            return self._private(t("checklists.start.usage", lang, command=command, ids=ids), lang)
+            return self._private(t("checklists.start.usage", lang, command=command, ids=ids),
+                                 lang)
         checklist = self.service.checklists.get(words[0].lower())
         if checklist is None or not checklist.enabled:
             return self._private(t("checklists.start.unknown", lang, name=words[0][:40],
@@ -418,6 +418,7 @@ class ChecklistFlow:
         due = self.service.due_at(checklist, started.started_at, row.due)
         shown = (self.company(lang)["desk"] if row.confirmer == DESK
                  else display(row.confirmer, row.confirmer_name))
-        return self._private(t("checklists.start.done", lang, title=self._title(checklist, lang),
-                           person=display(row.person, row.person_name), confirmer=shown,
-                           due=local(due, self.service.zone)), lang)
+        return self._private(t("checklists.start.done", lang,
+                               title=self._title(checklist, lang),
+                               person=display(row.person, row.person_name), confirmer=shown,
+                               due=local(due, self.service.zone)), lang)
