@@ -141,6 +141,10 @@ def test_a_yearly_inventory_reaches_2000_people_once_then_follows_up_and_escalat
         assert len(events) == len(PEOPLE) - 2
         assert {json.loads(e)["followups"] for e in events} == {2}
         assert _count(core_a, ChecklistMessage, ChecklistMessage.state == "pending") == 0
+        [status] = service.status()
+        assert (status.people, status.done, status.waiting_for_confirmer) == (2000, 2, 1)
+        assert len(status.overdue) == 1998
+        assert {o["escalated"] for o in status.overdue} == {"yes"}
     finally:
         core_a.database.dispose()
         core_b.database.dispose()
