@@ -31,10 +31,6 @@ _USER = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|([^<>]*))?>")
 _ESCAPED = re.compile(r"<([#!@]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 
-def strip_mentions(text: str) -> str:
-    return MENTION.sub(" ", text).strip()
-
-
 def read_mentions(text: str, *, bot: str | None = None) -> tuple[str, tuple[User, ...]]:
     """Text without its mentions, and the people it mentions (in order, once each, the bot
     left out): `/comply checklist transfer @taro` names Taro. Channels, user groups and links
