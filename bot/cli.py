@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import __version__, migrate
+from bot.checklists.cli import add_parser as add_checklists_parser
 from bot.config import ConfigError, Settings, load_settings
 from bot.escalations.cli import add_parser as add_desk_parser
 from bot.kb.loader import load_knowledge
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_desk_parser(commands)
     add_reminders_parser(commands)
+    add_checklists_parser(commands)
 
     ask = commands.add_parser("ask", help="ask one question (or '-' for one per stdin line)")
     ask.add_argument("question", help="the question, or '-' to read questions from stdin")
@@ -352,6 +354,12 @@ def cmd_reminders(args: argparse.Namespace, settings: Settings) -> int:
     return run(args, settings)
 
 
+def cmd_checklists(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.checklists.cli import run
+
+    return run(args, settings)
+
+
 def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
     from bot.escalations.cli import run
 
@@ -361,6 +369,7 @@ def cmd_desk(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS = {
     "run": cmd_run, "keygen": cmd_keygen, "db": cmd_db, "audit": cmd_audit, "kb": cmd_kb,
     "ask": cmd_ask, "reports": cmd_reports, "desk": cmd_desk, "reminders": cmd_reminders,
+    "checklists": cmd_checklists,
 }
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.checklists.settings import ChecklistSettings
 from bot.escalations.settings import EscalationSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +205,7 @@ class FileSettings(_Strict):
     reports: ReportsSettings = ReportsSettings()
     logging: LoggingSettings = LoggingSettings()
     reminders: ReminderSettings = ReminderSettings()
+    checklists: ChecklistSettings = ChecklistSettings()
     audit: AuditSettings = AuditSettings()
 
 
@@ -239,6 +241,8 @@ class Settings(_Strict):
     slack: SlackEnv | None = None
     teams: TeamsEnv | None = None
     port: int = 3000
+    # The bearer token HR systems send to POST /api/checklists; unset: no webhook.
+    checklists_token: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -314,6 +318,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if reminders_path is not None and not reminders_path.is_absolute():
             updates["reminders"] = file_settings.reminders.model_copy(
                 update={"path": base / reminders_path})
+        checklists_path = file_settings.checklists.path
+        if checklists_path is not None and not checklists_path.is_absolute():
+            updates["checklists"] = file_settings.checklists.model_copy(
+                update={"path": base / checklists_path})
         file_settings = file_settings.model_copy(update=updates)
 
     database_url = env.get("DATABASE_URL") or None
@@ -332,6 +340,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         slack=_slack_env(env),
         teams=_teams_env(env),
         port=_port(env),
+        checklists_token=_checklists_token(env),
         config_path=config_path,
         database_url=database_url,
         secret_key=env.get("COMPLIANCE_BOT_SECRET_KEY") or None,
@@ -397,6 +406,19 @@ def _teams_env(env: dict[str, str]) -> TeamsEnv | None:
         urls["service_url"] += "/"
     return TeamsEnv(app_id=app_id, app_password=password, tenant_id=tenant,
                     allow_unauthenticated=allow_unauthenticated, **urls)
+
+
+CHECKLISTS_TOKEN_ENV = "CHECKLISTS_WEBHOOK_TOKEN"
+MIN_TOKEN_CHARS = 32
+
+
+def _checklists_token(env: dict[str, str]) -> str | None:
+    token = (env.get(CHECKLISTS_TOKEN_ENV) or "").strip() or None
+    if token is not None and (len(token) < MIN_TOKEN_CHARS or not token.isascii()
+                              or any(c.isspace() for c in token)):
+        raise ConfigError(f"{CHECKLISTS_TOKEN_ENV}: use at least {MIN_TOKEN_CHARS} random "
+                          "ASCII characters without spaces (compliance-bot keygen makes one)")
+    return token
 
 
 def _port(env: dict[str, str]) -> int:

@@ -68,8 +68,8 @@ class Dispatcher:
         # The word sets the reply's language ("report" English, "通報" Japanese) unless text
         # after it says otherwise: the bot answers in the language it was asked in.
         lang = detect_lang(rest) if rest else word_lang
-        return command.run(IncomingMessage(message.user, rest, message.channel, message.thread),
-                           lang)
+        return command.run(IncomingMessage(message.user, rest, message.channel, message.thread,
+                                           message.mentions), lang)
 
     def question(self, message: IncomingMessage) -> Reply:
         """Text that is a question whatever its first word (a message shortcut's)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bot.strings import escalations, reminders, reports
+from bot.strings import checklists, escalations, reminders, reports
 
 MESSAGES: dict[str, dict[str, str]] = {
     "action.invalid": {
@@ -143,7 +143,7 @@ class Catalogue:
 
 
 CATALOGUE = Catalogue(MESSAGES)
-for _engine in (escalations, reminders, reports):
+for _engine in (checklists, escalations, reminders, reports):
     CATALOGUE.add(_engine.STRINGS)
 
 

@@ -35,6 +35,9 @@ class IncomingMessage:
     text: str
     channel: str | None = None
     thread: str | None = None
+    # People the message names, in order, other than the bot (Slack's <@U…>, Teams' <at>
+    # with its entity, the console's @name): adapters take them out of `text`.
+    mentions: tuple[User, ...] = ()
 
     def __post_init__(self) -> None:
         _clean_fields(self, "text", "channel", "thread")

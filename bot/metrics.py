@@ -44,6 +44,9 @@ WORK_SHED = Counter("compliance_bot_work_shed_total",
 REMINDER_DELIVERIES = Counter("compliance_bot_reminder_deliveries_total",
                               "Reminder deliveries attempted, by result (sent or failed)",
                               ["result"], registry=REGISTRY)
+CHECKLIST_MESSAGES = Counter("compliance_bot_checklist_messages_total",
+                             "Checklist messages attempted, by result (sent or failed)",
+                             ["result"], registry=REGISTRY)
 
 # A source reads a session and yields (metric name, help, {label: value} -> number) families.
 GaugeSource = Callable[[Session], Iterator[tuple[str, str, dict[tuple[tuple[str, str], ...],

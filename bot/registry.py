@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.i18n import CATALOGUE
 from bot.messages import (
@@ -23,6 +23,9 @@ from bot.messages import (
     Reply,
     User,
 )
+
+if TYPE_CHECKING:
+    from bot.server import Request, Response
 
 _H = TypeVar("_H")
 
@@ -48,6 +51,11 @@ HomeSection = Callable[[User, str], "Reply | None"]
 Spell = Callable[[str, str, str], str]
 # Extra buttons a feature adds to every answer the ask feature gives, e.g. "Ask the desk".
 AnswerButtons = Callable[[int, str], list[Button]]
+# An HTTP endpoint a feature serves on the bot's server (a webhook for other systems).
+RouteHandler = Callable[["Request"], "Response"]
+# Paths the platforms and the server itself own.
+RESERVED_PATHS = frozenset({"/slack/events", "/api/messages", "/healthz", "/readyz",
+                            "/metrics"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,8 @@ class Registry:
     fallback: MessageHandler | None = None
     answer_buttons: list[AnswerButtons] = field(default_factory=list)
     help_notes: list[str] = field(default_factory=list)  # string keys, before the commands
+    # Served by `compliance-bot run` on its HTTP server (when a platform runs it).
+    routes: dict[str, RouteHandler] = field(default_factory=dict)
     # How each platform spells a command word: "/comply {word}", "{word}", "/{word}".
     syntax: dict[str, str] = field(default_factory=dict)
     _words: dict[str, tuple[Command, str]] = field(default_factory=dict)
@@ -160,6 +170,14 @@ class Registry:
 
     def on_answer(self, buttons: AnswerButtons) -> None:
         self.answer_buttons.append(buttons)
+
+    def route(self, path: str, handler: RouteHandler) -> None:
+        """An HTTP path under /api/ this feature answers; it checks its own input."""
+        if not path.startswith("/api/") or path in RESERVED_PATHS:
+            raise ValueError(f"a feature's path is under /api/ and not a platform's: {path!r}")
+        if path in self.routes and self.routes[path] is not handler:
+            raise ValueError(f"route {path!r} registered twice")
+        self.routes[path] = handler
 
     def help_note(self, key: str) -> None:
         self.help_notes.append(key)

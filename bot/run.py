@@ -34,6 +34,8 @@ def run(settings: Settings) -> int:
     routes.add("/metrics", MetricsEndpoint())
     REGISTRY.register(DatabaseGauges(core.database))
     stoppers = wiring.start_platforms(bot, settings, routes, readiness)
+    for path, handler in bot.registry.routes.items():  # the features' own (a webhook)
+        routes.add(path, handler)
     bot.check()  # routing rules against the channels the platforms can post to
     scheduler = bot.scheduler().start()
     server = HttpServer(routes, port=settings.port).start()

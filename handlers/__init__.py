@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from handlers import ask, escalations, reminders, reports
+from handlers import ask, checklists, escalations, reminders, reports
 
-FEATURES: tuple[ModuleType, ...] = (ask, reports, escalations, reminders)
+FEATURES: tuple[ModuleType, ...] = (ask, reports, escalations, reminders, checklists)

@@ -179,6 +179,42 @@ class EscalationService:
         self.publish(escalation.id)
         return escalation
 
+    def create_in(self, session: Session, requester: User, *, question: str, context: str,
+                  urgency: str = "normal", lang: str | None = None, category: str | None = None,
+                  actor: str | None = None, details: dict[str, Any] | None = None,
+                  ) -> Escalation:
+        """An escalation another engine raises inside its own transaction (a checklist item
+        answered "no", a checklist overdue), so both commit together or not at all.
+
+        No knowledge search: the text is the engine's, not a question. `requester` is the
+        person the desk's reply reaches. Publish it with `publish` after the commit; the sweep
+        posts it if that fails.
+        """
+        now = self.now()
+        routed = route(self.settings, topics=[], category=category,
+                       text=f"{question}\n{context}", urgency=urgency)
+        target = self.settings.sla.target(urgency)
+        pseudonym = self.core.pseudonym(requester)
+        escalation = Escalation(
+            created_at=now, requester=pseudonym, requester_name=requester.name,
+            platform=requester.platform, dm_user=requester.id,
+            lang=lang or detect_lang(question), question_id=None, question=question,
+            context=context, urgency=urgency, bot_entry_id=None, bot_score=0.0,
+            topics="[]", category=category, channel=routed.channel, route=routed.route,
+            status=OPEN, status_since=now,
+            first_response_due=self.calendar.add(
+                now, self.calendar.minutes(target.first_response)),
+            resolution_due=self.calendar.add(now, self.calendar.minutes(target.resolution)),
+            warned_first_response=False, warned_resolution=False,
+        )
+        session.add(escalation)
+        session.flush()
+        self._audit(session, actor or pseudonym, "created", escalation, details={
+            **(details or {}), "urgency": urgency, "category": category,
+            "route": routed.route, "channel": routed.channel,
+        }, after=self.state(escalation))
+        return escalation
+
     def publish(self, escalation_id: int) -> bool:
         """Post the triage card if it is not posted yet; False leaves it to the next sweep."""
         escalation = self.get(escalation_id)

@@ -9,6 +9,7 @@ so trying the bot in a terminal shows exactly what employees will get. Commands 
 from __future__ import annotations
 
 import getpass
+import re
 import tempfile
 from pathlib import Path
 from typing import TextIO
@@ -35,6 +36,18 @@ from bot.untrusted import strict_int
 COMMAND_SYNTAX = "/{word}"  # how a console user types a command word
 
 CANCEL = ("/cancel", "/キャンセル", "/quit", "/exit", "/終了")  # in a form, leaving = cancel
+# "@hanako" names the console user hanako (a checklist's person or confirmer).
+MENTION = re.compile(r"(?<!\S)@([\w.-]{1,64})")
+
+
+def read_mentions(text: str) -> tuple[str, tuple[User, ...]]:
+    people: list[User] = []
+    for name in MENTION.findall(text):
+        if all(person.id != name for person in people):
+            people.append(User("console", name))
+    if not people:
+        return text, ()
+    return " ".join(MENTION.sub(" ", text).split()), tuple(people)
 
 
 
@@ -108,7 +121,10 @@ class ConsoleChat:
         if reply.form is not None:
             self.fill(reply.form)
             return
-        if not reply.ephemeral:
+        # A private note without buttons (a "recorded", an error) leaves the last answer's
+        # buttons pressable; a private reply with buttons of its own (a list of what waits
+        # for you) is what /press and the numbers act on next.
+        if not reply.ephemeral or reply.buttons:
             self._buttons = reply.buttons
         self.say(render(reply))
 
@@ -224,9 +240,13 @@ class ConsoleChat:
             # "/report" and "/comply report" alike; an unknown word is a question, as in Slack
             command = text[1:].removeprefix("comply").strip() if text.startswith("/comply") \
                 else text[1:]
-            self.show(self.dispatcher.command(IncomingMessage(self.user, command)))
+            command, mentions = read_mentions(command)
+            self.show(self.dispatcher.command(IncomingMessage(self.user, command,
+                                                              mentions=mentions)))
         else:
-            self.show(self.dispatcher.message(IncomingMessage(self.user, text)))
+            text, mentions = read_mentions(text)
+            self.show(self.dispatcher.message(IncomingMessage(self.user, text,
+                                                              mentions=mentions)))
 
     def _rate(self, index: int) -> None:
         rating = [b for b in self._buttons if b.group == RATING]

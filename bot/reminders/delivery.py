@@ -74,7 +74,9 @@ class Pacer:
                     return
                 else:
                     wait = (1 - self._tokens) / self.rate
-            self.sleep(wait)
+            # A bucket a rounding error short of a token would ask for a wait too small to
+            # move the clock (1e-19 s), and ask again for ever: wait at least a microsecond.
+            self.sleep(max(wait, 1e-6))
 
     def pause(self, seconds: float) -> None:
         """The platform refused a call: nobody sends for `seconds`, and the bucket is empty."""

@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from bot.checklists.rows import StartRow
+from bot.checklists.views import CONFIRM, RETURN, REVIEW_ACTION
+from bot.checklists.views import OPEN as CHECKLIST_OPEN
 from bot.core import Core, build_core
 from bot.dispatch import RUN_COMMAND
 from bot.escalations.views import CLAIM, ESCALATE, REASSIGN, REOPEN, REPLY, RESOLVE
@@ -37,6 +40,7 @@ from tests.handlers.messenger import (
 )
 
 READS = {"report.opened", "report.listed", "report.read_by_reporter"}
+CHECKLISTS = SHIPPED.parent.parent / "checklists"
 HANAKO = User("slack", "U0HANAKO", "Hanako")
 
 
@@ -45,6 +49,7 @@ def everything(database, make_settings) -> Iterator[Core]:  # type: ignore[no-un
     config = DESK_CONFIG.replace(
         "company:\n", "company:\n  training_url: 'https://learning.example.jp/conduct'\n")
     config += f"reminders:\n  path: {SHIPPED}\n  rate_per_second: 1000\n  burst: 1000\n"
+    config += f"checklists:\n  path: {CHECKLISTS}\n  starters: [{SATO.key}]\n"
     core = build_core(make_settings(config, DATABASE_URL=database.url))
     try:
         yield core
@@ -114,6 +119,28 @@ def test_every_registered_action_may_run_twice(everything):
     scheduler.sweep()
     [(_, reminder, _)] = messenger.posts
     twice(reminder.buttons[0], HANAKO)
+    # checklists: the person's "answer", the confirmer's review, send back and confirm
+    flow = desk.bot.feature("checklists")
+    flow.service.start("transfer", [StartRow(EMPLOYEE.key, SATO.key)], key="twice",
+                       source="cli", actor="cli")
+    answers = {"systems-no-longer-used": "yes", "stored-ids-deleted": "no",
+               "note.stored-ids-deleted": "まだ消せていない", "no-login-with-previous-ids": "yes",
+               "no-confidential-information-taken": "yes"}
+    opening = button(desk.command("checklists", EMPLOYEE), CHECKLIST_OPEN)
+    twice(opening, EMPLOYEE)
+    assert not desk.submit(desk.press(opening, EMPLOYEE), EMPLOYEE, **answers).errors
+    review = button(desk.command("checklists", SATO), REVIEW_ACTION)
+    twice(review, SATO)
+    shown = desk.press(review, SATO)
+    assert shown is not None
+    twice(button(shown, RETURN), SATO)
+    comment = desk.press(button(shown, RETURN), SATO)
+    assert not desk.submit(comment, SATO, comment="もう一度確認してください").errors
+    opening = button(desk.command("checklists", EMPLOYEE), CHECKLIST_OPEN)
+    assert not desk.submit(desk.press(opening, EMPLOYEE), EMPLOYEE).errors
+    shown = desk.press(button(desk.command("checklists", SATO), REVIEW_ACTION), SATO)
+    assert shown is not None
+    twice(button(shown, CONFIRM), SATO)
     # the dispatcher's own: a typed command's launcher
     twice(Button("open", RUN_COMMAND, "report", opens_form=True), EMPLOYEE)
 

@@ -27,10 +27,32 @@ log = logging.getLogger("bot.platforms.slack")
 
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^<>]*)?>")  # [^<>]: linear on "<@U1|" x n
+_USER = re.compile(r"<@([UW][A-Z0-9]{2,30})(?:\|([^<>]*))?>")
+# What Slack escapes in a slash command's text (should_escape): channels, groups, links.
+_ESCAPED = re.compile(r"<([#!@]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 
-def strip_mentions(text: str) -> str:
-    return MENTION.sub(" ", text).strip()
+def read_mentions(text: str, *, bot: str | None = None) -> tuple[str, tuple[User, ...]]:
+    """Text without its mentions, and the people it mentions (in order, once each, the bot
+    left out): `/comply checklist transfer @taro` names Taro. Channels, user groups and links
+    Slack escaped are shown as typed ("#general", "@here", the URL)."""
+    people: list[User] = []
+    for match in _USER.finditer(text):
+        user = slack_user(match.group(1), match.group(2))
+        if user is not None and user.id != bot and all(p.id != user.id for p in people):
+            people.append(user)
+    text = MENTION.sub(" ", text)
+
+    def shown(match: re.Match[str]) -> str:
+        sigil, target, label = match.groups()
+        if sigil == "#":
+            return f"#{label or target}"
+        if sigil == "!":
+            return label or "@" + target.partition("^")[0]
+        return target
+    text = _ESCAPED.sub(shown, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return re.sub(r"[ \t]+", " ", text).strip(), tuple(people)
 
 
 def slack_user(user_id: object, name: object = None) -> User | None:

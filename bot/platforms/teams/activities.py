@@ -49,6 +49,8 @@ class Activity:
     members_added: tuple[str, ...]
     # Came with a token that was checked; False only in development mode (Agents Playground).
     verified: bool = False
+    # People the text @mentions, from its mention entities: (Teams id, AAD object id, name).
+    mentions: tuple[tuple[str, str | None, str | None], ...] = ()
 
     @property
     def person(self) -> Person:
@@ -161,4 +163,28 @@ def parse_activity(payload: dict[str, Any]) -> Activity:
         reply_to_id=_opt(payload, "replyToId"),
         locale=_opt(payload, "locale"),
         members_added=tuple(m["id"] for m in members),
+        mentions=_mentions(payload, _opt(recipient, "id")),
     )
+
+
+def _mentions(payload: dict[str, Any], bot: str | None
+              ) -> tuple[tuple[str, str | None, str | None], ...]:
+    """The people a message mentions, the bot left out; malformed entities are ignored (they
+    only ever add names, never take a message away)."""
+    entities = payload.get("entities")
+    found: list[tuple[str, str | None, str | None]] = []
+    for entity in entities if isinstance(entities, list) else []:
+        if not isinstance(entity, dict) or entity.get("type") != "mention":
+            continue
+        mentioned = entity.get("mentioned")
+        if not isinstance(mentioned, dict):
+            continue
+        teams_id, aad, name = (mentioned.get(key) for key in ("id", "aadObjectId", "name"))
+        if not isinstance(teams_id, str) or not teams_id or len(teams_id) > MAX_ID \
+                or teams_id == bot or teams_id.startswith("28:"):
+            continue
+        aad = aad if isinstance(aad, str) and GUID.fullmatch(aad) else None
+        name = printable(name)[:128] if isinstance(name, str) and name else None
+        if all(teams_id != seen for seen, _, _ in found):
+            found.append((teams_id, aad, name))
+    return tuple(found)

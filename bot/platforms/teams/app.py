@@ -49,6 +49,7 @@ from bot.messages import (
     MessageRef,
     MessengerError,
     Reply,
+    User,
 )
 from bot.platforms.shared import Route, WorkQueue, log_failure, route
 from bot.platforms.teams.activities import Activity, clean_text
@@ -178,8 +179,20 @@ class TeamsBot:
             self._on_press(activity, activity.value)
             return
         text = clean_text(activity.text)
-        message = IncomingMessage(activity.user, text, activity.where, activity.thread)
+        message = IncomingMessage(activity.user, text, activity.where, activity.thread,
+                                  self._mentioned(activity))
         self._deliver(activity, self.dispatcher.command(message), {"command": text})
+
+    def _mentioned(self, activity: Activity) -> tuple[User, ...]:
+        """Mentioned people as flows know them (by AAD object id): from the entity, else from
+        whom this bot has seen; someone it cannot name is left out (the flow says who is
+        missing)."""
+        people = []
+        for teams_id, aad, name in activity.mentions:
+            key = aad or self.book.key_of(teams_id)
+            if key is not None:
+                people.append(User("teams", key, name))
+        return tuple(people)
 
     def _on_press(self, activity: Activity, data: dict[str, Any]) -> None:
         action, value = data.get("action"), data.get("value")

@@ -259,6 +259,14 @@ class ConversationBook:
             known = self._people.get(user_key)
         return known or Person(user_key, self.default_service_url, self.tenant)
 
+    def key_of(self, teams_id: str) -> str | None:
+        """The user key (AAD object id) of someone seen by their Teams id (29:…)."""
+        with self._lock:
+            for key, person in reversed(self._people.items()):
+                if person.teams_id == teams_id:
+                    return key
+        return None
+
     def personal(self, user_key: str) -> str | None:
         with self._lock:
             return self._personal.get(user_key)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.messages import IncomingMessage
-from bot.platforms.slack.context import SlackContext, guarded, slack_user
+from bot.platforms.slack.context import SlackContext, guarded, read_mentions, slack_user
 from bot.untrusted import text_field
 
 COMMAND = "/comply"
@@ -23,8 +23,9 @@ def register(app: App, ctx: SlackContext) -> None:
         if user is None:
             return
         channel = text_field(body, "channel_id")
-        text = text_field(body, "text", "") or ""
-        reply = ctx.dispatcher.command(IncomingMessage(user, text, channel))
+        # The manifest asks Slack to escape mentions (should_escape), so @taro arrives as an id.
+        text, mentions = read_mentions(text_field(body, "text", "") or "")
+        reply = ctx.dispatcher.command(IncomingMessage(user, text, channel, mentions=mentions))
         # Questions about compliance are nobody else's business: answers stay ephemeral.
         ctx.deliver(replace(reply, ephemeral=True), user=user.id,
                     trigger=body.get("trigger_id"), respond=respond)
