@@ -7,6 +7,7 @@ turns a platform's event into a neutral message, calls one method here and rende
 from __future__ import annotations
 
 import logging
+import re
 
 from bot.i18n import t
 from bot.messages import (
@@ -22,6 +23,8 @@ from bot.registry import Registry
 from bot.search.text import detect_lang
 
 log = logging.getLogger(__name__)
+
+_NOT_LANGUAGE = re.compile(r"<[@#!][^>]*>|@\S+|\S*\d\S*")
 
 # A button that runs a typed command again, so a form it answered with can open: a modal or
 # a dialog needs a click (Slack's trigger, Teams' task/fetch), and a typed message gives none.
@@ -66,8 +69,10 @@ class Dispatcher:
         command, word_lang = found
         rest = rest.strip()
         # The word sets the reply's language ("report" English, "通報" Japanese) unless text
-        # after it says otherwise: the bot answers in the language it was asked in.
-        lang = detect_lang(rest) if rest else word_lang
+        # after it says otherwise: the bot answers in the language it was asked in. Mentions
+        # and ids ("@taro", "<@U0123>", "R-2345ABCD") say nothing about the language.
+        words = _NOT_LANGUAGE.sub(" ", rest).strip()
+        lang = detect_lang(words) if words else word_lang
         return command.run(IncomingMessage(message.user, rest, message.channel, message.thread,
                                            message.mentions), lang)
 

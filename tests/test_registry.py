@@ -191,3 +191,16 @@ def test_strings_that_name_a_command_resolve_per_platform(core):
     for key in named:
         for name in re.findall(r"\{(report|case|reminders)\}", CATALOGUE.messages[key]["en"]):
             assert name in bot.registry.commands, (key, name)
+
+
+def test_a_commands_language_is_its_words_unless_the_text_after_it_says_otherwise(core):
+    bot = assemble(core)
+
+    def lang(text: str) -> str:
+        return bot.dispatcher.command(IncomingMessage(SLACK_USER, text)).lang
+
+    # ids and mentions after the word say nothing about the language
+    assert lang("確認 R-2345ABCD") == "ja" and lang("case R-2345ABCD") == "en"
+    assert lang("窓口 <@U0123ABCD>") == "ja" and lang("desk @taro") == "en"
+    # words do
+    assert lang("窓口 Can I lend my ID?") == "en" and lang("desk IDを貸してもいい？") == "ja"
