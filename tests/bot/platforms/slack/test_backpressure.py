@@ -4,6 +4,7 @@ cannot take gets "busy, please try again", and nothing is half-done."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import sqlalchemy as sa
@@ -66,11 +67,13 @@ def test_a_press_and_a_form_while_full_get_busy_without_losing_anything(core, sl
     slack = SlackHarness(core, slack_api, work=WorkQueue("slack", workers=1, limit=1))
     try:
         _warm(slack, slack_api)
-        slack_api.pause()
-        slack.dm(QUESTION, user="U0HOLD", channel="D0HOLD")  # takes the only place
-        deadline = time.monotonic() + 5
-        while not slack.ctx.work.full and time.monotonic() < deadline:
+        deadline = time.monotonic() + 5  # the warm-up's listener has finished
+        while slack.ctx.work.full and time.monotonic() < deadline:
             time.sleep(0.01)
+        slack_api.pause()
+        held = threading.Event()
+        slack.ctx.work.submit(held.wait, 10)  # an earlier event still being handled
+        assert slack.ctx.work.full
         status, _ = slack.press("ask.feedback|0", "1:up", user="U0PRESSER")
         assert status == 200
         view = {"type": "modal", "callback_id": "report.submit", "private_metadata": "{}",
@@ -80,6 +83,7 @@ def test_a_press_and_a_form_while_full_get_busy_without_losing_anything(core, sl
         answer = json.loads(body)
         assert status == 200 and answer["response_action"] == "errors"
         assert BUSY in answer["errors"]["what"]  # the form stays open, filled in
+        held.set()
         slack_api.resume()
         [told] = slack_api.wait_for("response_url")
         assert BUSY in json.dumps(told.params, ensure_ascii=False)
