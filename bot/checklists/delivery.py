@@ -17,7 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ from bot.clock import Clock
 from bot.db import Database, rowcount
 from bot.messages import Address, MessageRef, Messenger, MessengerError
 from bot.metrics import CHECKLIST_MESSAGES
-from bot.reminders.delivery import MAX_THROTTLES, Pacer
+from bot.reminders.delivery import MAX_THROTTLES, Pacer, SendResult
 from bot.reminders.lease import Lease
 from bot.reminders.ports import PostedLookup
 
@@ -86,12 +86,6 @@ class Job:
         return self.recipient.partition(":")[0]
 
 
-@dataclass
-class SendResult:
-    outcomes: Counter[str] = field(default_factory=Counter)
-
-    def __getitem__(self, key: str) -> int:
-        return self.outcomes[key]
 
 
 def still_due(purpose: str, seq: int, assignment: ChecklistAssignment) -> bool:

@@ -12,14 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from bot.checklists.delivery import LEASE_NAME, Sender, SendResult
+from bot.checklists.delivery import LEASE_NAME, Sender
 from bot.checklists.planner import Planner, PlanResult
 from bot.checklists.service import ChecklistService
 from bot.checklists.views import Spell
 from bot.clock import Clock, utcnow
 from bot.messages import Messenger
 from bot.registry import Job
-from bot.reminders.delivery import Pacer
+from bot.reminders.delivery import Pacer, SendResult
 from bot.reminders.lease import Lease
 from bot.reminders.ports import Directory, PostedLookup
 
