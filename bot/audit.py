@@ -27,13 +27,13 @@ import hmac
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.keys import Keyring, derive
@@ -49,6 +49,13 @@ EXPORT_FIELDS = (
 )
 
 
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_HEAD_MOVE = _HEAD.update().where(_HEAD.c.id == 1).values(
+    seq=bindparam("seq"), hash=bindparam("hash"))
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -60,11 +67,13 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _seal(key: bytes, row: AuditEvent) -> str:
-    fields = [
-        row.seq, _timestamp(row.ts), row.actor, row.action, row.subject, row.details,
-        row.before, row.after, row.key_id, row.prev_hash,
-    ]
+_SEALED = ("seq", "ts", "actor", "action", "subject", "details", "before", "after", "key_id",
+           "prev_hash")
+
+
+def _seal(key: bytes, row: Mapping[str, Any]) -> str:
+    """The row's signature: HMAC over its sealed fields (all but `hash`) in a fixed order."""
+    fields = [_timestamp(row[name]) if name == "ts" else row[name] for name in _SEALED]
     return hmac.new(derive(key, "audit-chain"), canonical_json(fields).encode(), hashlib.sha256)\
         .hexdigest()
 
@@ -83,31 +92,32 @@ class AuditTrail:
         details: dict[str, Any] | None = None,
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
-    ) -> AuditEvent:
+    ) -> int:
         """Append one event in the caller's transaction, so it commits with the change it records.
+        Returns its `seq`.
 
         `actor` must already be a pseudonym or a role ("system", "cli"); never a platform id.
         """
-        head = session.execute(
-            select(AuditHead).where(AuditHead.id == 1).with_for_update()
-        ).scalar_one()
-        row = AuditEvent(
-            seq=head.seq + 1,
-            ts=datetime.now(UTC),
-            actor=actor,
-            action=action,
-            subject=subject,
-            details=canonical_json(details or {}),
-            before=None if before is None else canonical_json(before),
-            after=None if after is None else canonical_json(after),
-            key_id=self.keyring.current_id,
-            prev_hash=head.hash,
-        )
-        row.hash = _seal(self.keyring.current, row)
-        session.add(row)
-        head.seq, head.hash = row.seq, row.hash
-        session.flush()
-        return row
+        # Core statements and a plain dict, not ORM objects: an append is on the path of every
+        # button press, and building a mapped row and flushing it cost more than the three
+        # statements themselves.
+        head_seq, head_hash = session.execute(_HEAD_FOR_UPDATE).one()
+        row: dict[str, Any] = {
+            "seq": head_seq + 1,
+            "ts": datetime.now(UTC),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": canonical_json(details or {}),
+            "before": None if before is None else canonical_json(before),
+            "after": None if after is None else canonical_json(after),
+            "key_id": self.keyring.current_id,
+            "prev_hash": head_hash,
+        }
+        row["hash"] = _seal(self.keyring.current, row)
+        session.execute(_EVENTS.insert(), row)
+        session.execute(_HEAD_MOVE, {"seq": row["seq"], "hash": row["hash"]})
+        return int(row["seq"])
 
 
 @dataclass(frozen=True)
@@ -236,7 +246,8 @@ def verify(
         if key is None:
             return VerifyResult(False, count, f"row {row.seq} is signed with unknown key "
                                 f"{row.key_id} (set COMPLIANCE_BOT_OLD_SECRET_KEYS)", row.seq)
-        if not hmac.compare_digest(_seal(key, row), row.hash):
+        if not hmac.compare_digest(_seal(key, {n: getattr(row, n) for n in _SEALED}),
+                                   row.hash):
             return VerifyResult(False, count, f"row {row.seq} has been altered "
                                 "(its content does not match its signature)", row.seq)
         if anchor is not None and row.seq == anchor.seq and row.hash != anchor.hash:

