@@ -20,7 +20,6 @@ from bot.platforms.slack.context import SlackContext
 from bot.platforms.slack.directory import DIRECTORY_SCOPES
 from bot.platforms.slack.listeners import register
 from bot.platforms.slack.messenger import api_error, web_client
-from bot.platforms.slack.responses import ResponseUrls
 from bot.server import Routes
 
 # Bolt and slack_sdk log request and response bodies at DEBUG, and those carry user ids and,
@@ -90,9 +89,8 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv, *,
         logging.getLogger("bot.platforms.slack").warning(
             "slack request not handled: %s", type(error).__name__)
 
-    responses = ResponseUrls()
     ctx = SlackContext(dispatcher, core, client, EventLedger(core.database, "slack"), work,
-                       Busy(client, dispatcher.default_lang, responses), responses)
+                       Busy(client, dispatcher.default_lang))
     register(app, ctx)
     return app, ctx
 

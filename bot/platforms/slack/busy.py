@@ -19,10 +19,10 @@ from urllib.parse import parse_qsl
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
+from slack_sdk.webhook import WebhookClient
 
 from bot.i18n import t
 from bot.platforms.shared import WorkQueue
-from bot.platforms.slack.responses import ResponseUrls
 from bot.server import Response
 from bot.untrusted import dict_field, parse_json, text_field
 
@@ -30,9 +30,8 @@ log = logging.getLogger("bot.platforms.slack")
 
 
 class Busy:
-    def __init__(self, client: WebClient, lang: str, responses: ResponseUrls) -> None:
+    def __init__(self, client: WebClient, lang: str) -> None:
         self.client = client
-        self.responses = responses
         self.lang = lang
         self.notices = WorkQueue("slack-busy", workers=2, limit=100)
 
@@ -82,10 +81,11 @@ class Busy:
         except SlackClientError as exc:
             log.warning("busy notice not delivered: %s", type(exc).__name__)
 
-    def _respond(self, url: str, busy: str) -> None:
+    @staticmethod
+    def _respond(url: str, busy: str) -> None:
         try:
-            self.responses.post(url, text=busy, response_type="ephemeral",
-                                replace_original=False)
+            WebhookClient(url).send(text=busy, response_type="ephemeral",
+                                    replace_original=False)
         except Exception as exc:
             log.warning("busy notice not delivered: %s", type(exc).__name__)
 

@@ -21,7 +21,6 @@ from bot.platforms.shared import Route, WorkQueue, count_api_error, log_failure,
 from bot.platforms.slack.blocks import message_args, modal_view
 from bot.platforms.slack.busy import Busy
 from bot.platforms.slack.messenger import api_error
-from bot.platforms.slack.responses import ResponseUrls
 from bot.untrusted import dict_field, text_field
 
 log = logging.getLogger("bot.platforms.slack")
@@ -84,12 +83,6 @@ class SlackContext:
     # Listeners run here; when it is full the door answers busy instead (bot.platforms.slack.busy).
     work: WorkQueue
     busy: Busy
-    responses: ResponseUrls
-
-    def responder(self, body: dict[str, Any]) -> Callable[..., Any] | None:
-        """A `respond` for the request's response_url (pooled connections), or None."""
-        url = text_field(body, "response_url")
-        return self.responses.to(url) if url else None
 
     @property
     def default_lang(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
 from bot.messages import ActionEvent, MessageRef
 from bot.platforms.slack.blocks import flow_action
@@ -16,7 +16,8 @@ from bot.untrusted import dict_field, text_field
 def register(app: App, ctx: SlackContext) -> None:
     @app.action(re.compile(r"^[a-z_]+\.[a-z_.]+(\|\d+)?$"))
     @guarded(ctx, "action")
-    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                  respond: Respond) -> None:
         ack()
         user = payload_user(body)
         value = action.get("value")
@@ -33,4 +34,4 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         ctx.deliver(reply, user=user.id, channel=channel if ref else None,
                     thread=(thread or ref.id) if ref else None, trigger=body.get("trigger_id"),
-                    respond=ctx.responder(body))
+                    respond=respond if body.get("response_url") else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
 from bot.messages import IncomingMessage
 from bot.platforms.slack.blocks import message_args
@@ -17,13 +17,11 @@ ASK_ABOUT_MESSAGE = "ask_about_message"
 def register(app: App, ctx: SlackContext) -> None:
     @app.message_shortcut(ASK_ABOUT_MESSAGE)
     @guarded(ctx, "shortcut")
-    def on_ask_about(ack: Ack, body: dict[str, Any]) -> None:
+    def on_ask_about(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         user = payload_user(body)
         text = text_field(dict_field(body, "message"), "text", "") or ""
         if user is None:
             return
         reply = ctx.dispatcher.question(IncomingMessage(user, text))
-        respond = ctx.responder(body)
-        if respond is not None:
-            respond(response_type="ephemeral", replace_original=False, **message_args(reply))
+        respond(response_type="ephemeral", replace_original=False, **message_args(reply))
