@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.clock import utcnow
@@ -43,8 +43,14 @@ log = logging.getLogger(__name__)
 _QUESTIONS = cast(Table, Question.__table__)
 _FEEDBACK = cast(Table, Feedback.__table__)
 Pressed = Row[Any, Any, Any, Any, Any]  # what a press needs of its question (_PRESSED)
+# Built once: a statement made per press costs its construction and cache key every time.
 _PRESSED = select(_QUESTIONS.c.id, _QUESTIONS.c.lang, _QUESTIONS.c.entry_id,
-                  _QUESTIONS.c.picked_entry_id, _QUESTIONS.c.suggestions)
+                  _QUESTIONS.c.picked_entry_id, _QUESTIONS.c.suggestions
+                  ).where(_QUESTIONS.c.id == bindparam("question_id"))
+_LAST_RATING = select(_FEEDBACK.c.helpful).where(
+    _FEEDBACK.c.question_id == bindparam("question_id"), _FEEDBACK.c.giver == bindparam("giver")
+).order_by(_FEEDBACK.c.id.desc()).limit(1)
+_RATE = _FEEDBACK.insert().returning(_FEEDBACK.c.id)
 
 
 class AskFlow:
@@ -175,7 +181,7 @@ class AskFlow:
         # Presses arrive in bursts: the rows are read and written with Core statements, not
         # ORM objects, whose unit of work cost more than the statements themselves.
         with self.core.database.transaction() as session:
-            question = session.execute(_PRESSED.where(_QUESTIONS.c.id == question_id)).first()
+            question = session.execute(_PRESSED, {"question_id": question_id}).first()
             if question is None:
                 return Reply(t("action.unknown_question", "ja"), "ja", ephemeral=True)
             if event.action == PICK:
@@ -209,15 +215,13 @@ class AskFlow:
         key = "feedback.thanks_up" if helpful else "feedback.thanks_down"
         desk = self.core.company_values(lang)["desk"]
         thanks = Reply(t(key, lang, desk=desk), lang, ephemeral=True)
-        last = session.execute(
-            select(_FEEDBACK.c.helpful).where(_FEEDBACK.c.question_id == question.id,
-                                              _FEEDBACK.c.giver == actor)
-            .order_by(_FEEDBACK.c.id.desc()).limit(1)).scalar()
+        last = session.execute(_LAST_RATING, {"question_id": question.id, "giver": actor}
+                               ).scalar()
         if last is helpful:  # the same press again: recorded once (a change of mind is kept)
             return thanks
-        feedback_id = session.execute(_FEEDBACK.insert().values(
-            question_id=question.id, giver=actor, helpful=helpful, given_at=utcnow())
-            .returning(_FEEDBACK.c.id)).scalar_one()
+        feedback_id = session.execute(_RATE, {"question_id": question.id, "giver": actor,
+                                              "helpful": helpful, "given_at": utcnow()}
+                                      ).scalar_one()
         self.core.audit.record(
             session, actor=actor, action="feedback.recorded", subject=f"question:{question.id}",
             details={"feedback_id": feedback_id, "helpful": helpful,
