@@ -38,6 +38,8 @@ PLATFORM_RATE_LIMITED = Counter("compliance_bot_platform_rate_limited_total",
 WORK_QUEUE_DEPTH = Gauge("compliance_bot_work_queue_depth",
                          "Chat events accepted and not yet handled, per platform", ["platform"],
                          registry=REGISTRY)
+HTTP_BACKLOG = Gauge("compliance_bot_http_backlog",
+                     "HTTP requests read and waiting for a server thread", registry=REGISTRY)
 WORK_SHED = Counter("compliance_bot_work_shed_total",
                     "Chat events answered \"busy, please try again\" because the work queue "
                     "was full", ["platform", "kind"], registry=REGISTRY)

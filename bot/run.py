@@ -16,7 +16,7 @@ import threading
 from bot import wiring
 from bot.config import Settings
 from bot.health import Readiness
-from bot.metrics import REGISTRY, DatabaseGauges, MetricsEndpoint
+from bot.metrics import HTTP_BACKLOG, REGISTRY, DatabaseGauges, MetricsEndpoint
 from bot.server import HttpServer, Routes
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ def run(settings: Settings) -> int:
     routes.add("/readyz", readiness)
     routes.add("/metrics", MetricsEndpoint())
     REGISTRY.register(DatabaseGauges(core.database))
+    HTTP_BACKLOG.set_function(routes.backlog)
     stoppers = wiring.start_platforms(bot, settings, routes, readiness)
     for path, handler in bot.registry.routes.items():  # the features' own (a webhook)
         routes.add(path, handler)

@@ -84,6 +84,13 @@ class Routes:
 
     def __init__(self) -> None:
         self.handlers: dict[str, Handler] = {"/healthz": lambda _: Response.text(200, "ok")}
+        self._backlog: Callable[[], int] = lambda: 0  # set by the server that serves these
+
+    def backlog(self) -> int:
+        """Requests read by the server and not yet given a thread. The last of a deep backlog
+        has already waited: Slack's door answers busy past a bound rather than acknowledging
+        seconds late (bot.platforms.slack.http)."""
+        return self._backlog()
 
     def add(self, path: str, handler: Handler) -> None:
         self.handlers[path] = handler
@@ -108,8 +115,14 @@ class HttpServer:
 
     def __init__(self, routes: Routes, host: str = "0.0.0.0", port: int = 3000,
                  threads: int = 8) -> None:
+        # A burst is accepted and answered (busy, if need be) rather than left unaccepted in
+        # the kernel's listen queue: waitress stops accepting at `connection_limit` open
+        # connections (100 by default), and poll() has no select()'s 1024-descriptor ceiling.
         self.server = create_server(routes, host=host, port=port, threads=threads,
-                                    ident="compliance-bot", clear_untrusted_proxy_headers=True)
+                                    ident="compliance-bot", clear_untrusted_proxy_headers=True,
+                                    connection_limit=1000, asyncore_use_poll=True)
+        dispatcher = self.server.task_dispatcher
+        routes._backlog = lambda: len(dispatcher.queue)
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
         self._stopping = False
 

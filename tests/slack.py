@@ -206,17 +206,20 @@ class SlackSender:
 class SlackHarness(SlackSender):
     """The real Bolt app behind the real HTTP server, in this process, on a free port."""
 
-    def __init__(self, core: Core, api: FakeSlackAPI, *, work: WorkQueue | None = None) -> None:
+    def __init__(self, core: Core, api: FakeSlackAPI, *, work: WorkQueue | None = None,
+                 threads: int = 8, backlog_limit: int | None = None) -> None:
         self.core = core
         self.slack = SlackEnv(bot_token=BOT_TOKEN, app_token=None,
                               signing_secret=SIGNING_SECRET, api_url=api.url)
         # As the wiring builds it: the platform's ports, then the features, then the adapter.
         self.bot: Bot = assemble(core, {"slack": ports_for(self.slack)})
         self.app, self.ctx = build_app(self.bot.dispatcher, core, self.slack, work=work)
-        routes = Routes()
-        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET, self.ctx))
+        self.routes = routes = Routes()
+        limits = {} if backlog_limit is None else {"backlog_limit": backlog_limit}
+        routes.add("/slack/events", SlackEndpoint(self.app, SIGNING_SECRET, self.ctx,
+                                                  backlog=routes.backlog, **limits))
         routes.add("/readyz", Readiness(core))
-        self.server = HttpServer(routes, host="127.0.0.1", port=0).start()
+        self.server = HttpServer(routes, host="127.0.0.1", port=0, threads=threads).start()
         super().__init__(api, self.server.port)
 
     def close(self) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -17,10 +19,13 @@ from bot.messages import CHOICES, Button, Reply
 from bot.metrics import PLATFORM_API_ERRORS, WORK_QUEUE_DEPTH, WORK_SHED
 
 _T = TypeVar("_T")
-# Events handled at once, and accepted in all (handled and waiting) before "busy": at a few
-# milliseconds an event, a full queue drains in well under a second.
+# Events handled at once, and accepted in all (handled and waiting) before "busy". The count
+# alone does not bound the wait (a press takes milliseconds, a question tens of them), so an
+# event is also refused once the oldest one waiting has waited MAX_WAIT: an answer that would
+# come later than that is better refused now, with "busy, please try again".
 WORKERS = 8
 QUEUE_LIMIT = 200
+MAX_WAIT = 0.25  # seconds
 
 
 def cut(text: str, limit: int) -> str:
@@ -92,26 +97,50 @@ class WorkQueue(ThreadPoolExecutor):
     the Teams adapter already use. The depth is exported as a gauge for /metrics.
     """
 
-    def __init__(self, platform: str, *, workers: int = WORKERS, limit: int = QUEUE_LIMIT
-                 ) -> None:
+    def __init__(self, platform: str, *, workers: int = WORKERS, limit: int = QUEUE_LIMIT,
+                 max_wait: float = MAX_WAIT) -> None:
         super().__init__(max_workers=workers, thread_name_prefix=f"{platform}-work")
         self.platform = platform
         self.limit = limit
+        self.max_wait = max_wait
         self._pending = 0
+        # When each task not yet started was submitted, oldest first: the executor starts
+        # tasks in submission order, so the first is always the longest waiting.
+        self._waiting: deque[tuple[int, float]] = deque()
+        self._serial = 0
         self._lock = threading.Lock()
         WORK_QUEUE_DEPTH.labels(platform).set(0)
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         with self._lock:
             self._pending += 1
+            self._serial += 1
+            serial = self._serial
+            self._waiting.append((serial, time.monotonic()))
             WORK_QUEUE_DEPTH.labels(self.platform).set(self._pending)
+
+        def started() -> _T:
+            self._start(serial)
+            return fn(*args, **kwargs)
+
         try:
-            future = super().submit(fn, *args, **kwargs)
+            future = super().submit(started)
         except BaseException:
+            self._start(serial)
             self._done(None)
             raise
         future.add_done_callback(self._done)
         return future
+
+    def _start(self, serial: int) -> None:
+        with self._lock:
+            while self._waiting and self._waiting[0][0] <= serial:
+                self._waiting.popleft()
+
+    def waited(self) -> float:
+        """Seconds the oldest task not yet started has waited (0 when none waits)."""
+        with self._lock:
+            return time.monotonic() - self._waiting[0][1] if self._waiting else 0.0
 
     def _done(self, _future: object) -> None:
         with self._lock:
@@ -120,7 +149,7 @@ class WorkQueue(ThreadPoolExecutor):
 
     @property
     def full(self) -> bool:
-        return self._pending >= self.limit
+        return self._pending >= self.limit or self.waited() >= self.max_wait
 
     def shed(self, kind: str) -> None:
         """Count an event answered busy instead of handled."""

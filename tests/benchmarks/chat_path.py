@@ -298,7 +298,8 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
 def _busy(outcome: Outcome) -> int:
     from bot.i18n import t
 
-    apologies = (t("platform.apology", "ja"), t("platform.apology", "en"))
+    apologies = tuple(t(key, lang) for key in ("platform.apology", "platform.busy")
+                      for lang in ("ja", "en"))
     refused = sum(1 for s in outcome.sent if s.status in (429, 503))
     apologised = sum(1 for text in outcome.replies.values()
                      if any(a[:20] in text for a in apologies))

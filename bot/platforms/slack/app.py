@@ -111,6 +111,7 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     from bot.platforms.slack.http import SlackEndpoint
 
     assert slack.signing_secret is not None
-    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret, ctx))
+    routes.add("/slack/events", SlackEndpoint(app, slack.signing_secret, ctx,
+                                              backlog=routes.backlog))
     log.info("Slack: HTTP mode at POST /slack/events")
     return lambda: None

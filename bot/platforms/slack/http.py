@@ -9,6 +9,7 @@ first and verify after, and a truncated body would surface as a 500 with a trace
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,11 +27,21 @@ JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
 
+# Requests waiting for a server thread past which the door answers busy. With 8 threads and
+# a few milliseconds a request, 32 waiting is a few hundred milliseconds: far inside Slack's
+# 3 seconds, where an answer that will come late is better refused now.
+BACKLOG_LIMIT = 32
+
+
 class SlackEndpoint:
-    def __init__(self, app: App, signing_secret: str, ctx: SlackContext | None = None) -> None:
+    def __init__(self, app: App, signing_secret: str, ctx: SlackContext | None = None, *,
+                 backlog: Callable[[], int] = lambda: 0, backlog_limit: int = BACKLOG_LIMIT
+                 ) -> None:
         self.app = app
         self.verifier = SignatureVerifier(signing_secret)
         self.ctx = ctx  # its work queue, to answer busy when full
+        self.backlog = backlog  # the HTTP server's (Routes.backlog)
+        self.backlog_limit = backlog_limit
 
     def __call__(self, request: Request) -> Response:
         if request.method != "POST":
@@ -62,7 +73,8 @@ class SlackEndpoint:
         except ValueError:
             log.warning("slack request refused: body does not parse as %s", content_type)
             return Response.text(400, "malformed body")
-        if self.ctx is not None and self.ctx.work.full:
+        if self.ctx is not None and (self.ctx.work.full
+                                     or self.backlog() > self.backlog_limit):
             # Signed and well formed, but more than the bot can answer in time: say so now.
             return self.ctx.busy.answer(self.ctx.work, text, content_type)
         try:
