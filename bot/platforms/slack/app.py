@@ -8,6 +8,8 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.config import ConfigError, Settings, SlackEnv
 from bot.core import Core
@@ -95,6 +97,11 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv, *,
     return app, ctx
 
 
+def socket_door(ctx: SlackContext) -> Callable[[SocketModeRequest], SocketModeResponse | None]:
+    """Socket Mode's counterpart of the HTTP door's busy check (bot.platforms.slack.http)."""
+    return lambda request: ctx.busy.envelope(ctx.work, request)
+
+
 def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes,
           readiness: Readiness) -> Callable[[], None]:
     """Socket Mode when SLACK_APP_TOKEN is set, POST /slack/events otherwise."""
@@ -104,7 +111,8 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     if slack.app_token:
         from bot.platforms.slack.socket_mode import start_socket_mode
 
-        connection = start_socket_mode(app, slack.app_token)  # ConfigError if Slack refuses
+        connection = start_socket_mode(app, slack.app_token,  # ConfigError if Slack refuses
+                                       door=socket_door(ctx))
         log.info("Slack: Socket Mode connected")
         readiness.add("slack", connection.is_live)
         return connection.stop

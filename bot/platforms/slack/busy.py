@@ -6,6 +6,8 @@
 - a button or a shortcut: through its response_url;
 - a mention or a DM: an ephemeral message or a DM reply.
 
+Over Socket Mode the same answers go back in the envelope's acknowledgement (`envelope`).
+
 The last two need a Web API call; they run on a small pool of their own, itself bounded, so a
 flood past it is acknowledged and dropped (and counted) rather than queued.
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.webhook import WebhookClient
 
 from bot.i18n import t
@@ -62,6 +66,27 @@ class Busy:
         if url:
             self._later(self._respond, url, busy)
         return Response.text(200, "")
+
+    def envelope(self, work: WorkQueue, request: SocketModeRequest) -> SocketModeResponse | None:
+        """Socket Mode's door: None when the envelope may go to Bolt; else its acknowledgement,
+        carrying the busy answer where Slack takes one in it (a command's message, a form's
+        error), the rest told as over HTTP. The envelope is rebuilt as the HTTP body Slack
+        would have sent, so both doors answer alike."""
+        if not work.full or not isinstance(request.payload, dict):
+            return None
+        payload = request.payload
+        if request.type == "events_api":
+            text, content_type = json.dumps(payload), "application/json"
+        elif request.type == "slash_commands":
+            text, content_type = urlencode(payload), "application/x-www-form-urlencoded"
+        elif request.type == "interactive":
+            text = urlencode({"payload": json.dumps(payload)})
+            content_type = "application/x-www-form-urlencoded"
+        else:
+            return None
+        answer = self.answer(work, text, content_type)
+        body = json.loads(answer.body) if answer.body.startswith(b"{") else None
+        return SocketModeResponse(envelope_id=request.envelope_id, payload=body)
 
     def _later(self, fn: Any, *args: Any) -> None:
         if self.notices.full:

@@ -40,6 +40,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,6 +49,7 @@ from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.errors import SlackClientError
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.socket_mode.websockets import SocketModeClient
 from slack_sdk.web.async_client import AsyncWebClient
 from websockets.exceptions import ConnectionClosed
@@ -67,13 +69,19 @@ CONNECT_TIMEOUT = 15.0  # the first connection, at start-up
 STOP_TIMEOUT = 5.0
 
 
+# What may refuse an envelope before Bolt sees it: its acknowledgement then, or None.
+Door = Callable[[SocketModeRequest], SocketModeResponse | None]
+
+
 class SocketModeConnection:
     """One Socket Mode connection kept up in its own thread (an asyncio loop), envelopes
     handed to the Bolt app on worker threads."""
 
     def __init__(self, app: App, app_token: str, *, ping_interval: float = PING_INTERVAL,
-                 pong_timeout: float = PONG_TIMEOUT, workers: int = 10) -> None:
+                 pong_timeout: float = PONG_TIMEOUT, workers: int = 10,
+                 door: Door | None = None) -> None:
         self.app = app
+        self.door = door  # answers busy in the acknowledgement when the bot is full
         self.app_token = app_token
         self.ping_interval = ping_interval
         self.pong_timeout = pong_timeout
@@ -141,6 +149,10 @@ class SocketModeConnection:
 
     async def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         """Bolt's synchronous dispatch runs on a worker thread; the ack goes back from here."""
+        refused = self.door(request) if self.door is not None else None
+        if refused is not None:
+            await client.send_socket_mode_response(refused)
+            return
         started = time.time()
         response = await asyncio.get_running_loop().run_in_executor(
             self._workers, run_bolt_app, self.app, request)

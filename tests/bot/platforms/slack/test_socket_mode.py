@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from bot.config import ConfigError, SlackEnv
 from bot.core import Core
 from bot.health import Readiness
-from bot.platforms.slack.app import build_app
+from bot.models import Question
+from bot.platforms.shared import WorkQueue
+from bot.platforms.slack.app import build_app, socket_door
 from bot.platforms.slack.ports import ports_for
 from bot.platforms.slack.socket_mode import SocketModeConnection, start_socket_mode
 from bot.wiring import assemble
@@ -27,6 +30,7 @@ RECONNECT_WITHIN = 5.0  # seconds from a drop to the client's new handshake
 # How long an answer may take on a loaded CI machine: not what is measured here (the answer
 # path has its own benchmark), only that one arrives.
 ANSWER_WITHIN = 30.0
+BUSY = "混み合っている"
 
 
 @pytest.fixture
@@ -53,12 +57,13 @@ def start(core: Core, slack_api: SocketModeAPI
     """Start the bot's Bolt app in Socket Mode, built as `compliance-bot run` builds it."""
     started: list[SocketModeConnection] = []
 
-    def start_(app_token: str = APP_TOKEN, **options: float) -> SocketModeConnection:
+    def start_(app_token: str = APP_TOKEN, work: WorkQueue | None = None,
+               **options: float) -> SocketModeConnection:
         slack = SlackEnv(bot_token=BOT_TOKEN, app_token=app_token, signing_secret=None,
                          api_url=slack_api.url)
         bot = assemble(core, {"slack": ports_for(slack)})
-        app, _ = build_app(bot.dispatcher, core, slack)
-        connection = start_socket_mode(app, app_token, **options)
+        app, ctx = build_app(bot.dispatcher, core, slack, work=work)
+        connection = start_socket_mode(app, app_token, door=socket_door(ctx), **options)
         started.append(connection)
         return connection
 
@@ -142,6 +147,33 @@ def test_comply_help_is_acked_and_answered_through_response_url(bot, peer, slack
     [call] = slack_api.wait_for("response_url")
     assert "/comply report" in call.params["text"]
     assert call.params["response_type"] == "ephemeral"
+
+
+def test_a_full_queue_answers_busy_in_the_acknowledgement_and_stores_nothing(
+        start, peer, slack_api, core):
+    """Socket Mode has no HTTP door, so the envelope is refused before Bolt sees it: a command
+    gets "busy" in its acknowledgement, a mention is acknowledged and told in a short reply."""
+    work = WorkQueue("slack", workers=1, limit=1, max_wait=60)
+    start(work=work)
+    peer.wait_for_connections(1)
+    held = threading.Event()
+    work.submit(held.wait, 10)  # an earlier event still being handled
+    try:
+        assert work.full
+        command = peer.envelope("slash_commands",
+                                command_form("help", slack_api.response_url()),
+                                accepts_response_payload=True)
+        ack = peer.wait_for_ack(command)
+        assert BUSY in ack.message["payload"]["text"]
+        asked = mention(peer, "パスワードを他人に教えてもいい？", ts="1700000000.000900")
+        assert peer.wait_for_ack(asked).message == {"envelope_id": asked}
+        [notice] = slack_api.wait_for("chat.postEphemeral", timeout=ANSWER_WITHIN)
+        assert BUSY in notice.params["text"]
+    finally:
+        held.set()
+    assert not slack_api.of("response_url") and not slack_api.of("chat.postMessage")
+    with core.database.transaction() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Question)) == 0
 
 
 # -- drops -------------------------------------------------------------------------------------
