@@ -26,6 +26,10 @@ _T = TypeVar("_T")
 WORKERS = 8
 QUEUE_LIMIT = 200
 MAX_WAIT = 0.25  # seconds
+# Requests the HTTP server has read and not yet given a thread, past which a door answers busy
+# (bot.server.Routes.backlog). With 8 threads and a few milliseconds a request, 32 waiting is
+# a few hundred milliseconds: an answer that would come later is better refused now.
+BACKLOG_LIMIT = 32
 
 
 def cut(text: str, limit: int) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.platforms.shared import BACKLOG_LIMIT
 from bot.platforms.slack.context import SlackContext
 from bot.server import Request, Response
 from bot.untrusted import is_ascii_header, parse_json
@@ -25,12 +26,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not from Slack
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-
-
-# Requests waiting for a server thread past which the door answers busy. With 8 threads and
-# a few milliseconds a request, 32 waiting is a few hundred milliseconds: far inside Slack's
-# 3 seconds, where an answer that will come late is better refused now.
-BACKLOG_LIMIT = 32
 
 
 class SlackEndpoint:

@@ -51,7 +51,7 @@ from bot.messages import (
     Reply,
     User,
 )
-from bot.platforms.shared import Route, WorkQueue, log_failure, route
+from bot.platforms.shared import BACKLOG_LIMIT, Route, WorkQueue, log_failure, route
 from bot.platforms.teams.activities import Activity, clean_text
 from bot.platforms.teams.cards import (
     FORM_KEY,
@@ -108,6 +108,7 @@ class TeamsBot:
         self.submissions = ThreadPoolExecutor(max_workers=workers,
                                               thread_name_prefix="teams-submit")
         self.submit_within_s = SUBMIT_WITHIN_S
+        self.backlog: Callable[[], int] = lambda: 0  # the HTTP server's (Routes.backlog)
 
     def stop(self) -> None:
         self.pool.shutdown(wait=True)
@@ -154,7 +155,8 @@ class TeamsBot:
         if activity.type == "invoke":
             return 200, self._guarded_invoke(activity)
         handler = self._on_message if activity.type == "message" else self._on_update
-        if self.pool.full and activity.type == "message":
+        if activity.type == "message" and (self.pool.full
+                                           or self.backlog() > BACKLOG_LIMIT):
             self.pool.shed("event")
             if not self.notices.full:
                 self.notices.submit(self._guarded, activity, self._busy)

@@ -140,6 +140,7 @@ def serve(dispatcher: Dispatcher, core: Core, settings: Settings, routes: Routes
     ports = core.ports["teams"]
     assert isinstance(ports, TeamsPorts)
     bot, endpoint = build(dispatcher, core, settings.teams, ports)
+    bot.backlog = routes.backlog
     routes.add(PATH, endpoint)
     log.info("Teams: Bot Connector endpoint at POST %s", PATH)
     return bot.stop

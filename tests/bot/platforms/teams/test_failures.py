@@ -190,3 +190,25 @@ def test_a_message_past_the_work_queues_bound_is_told_busy_and_nothing_stored(
             assert session.scalars(sa.select(Question)).all() == []
     finally:
         held.set()
+
+
+def test_a_message_while_the_http_server_is_backed_up_is_told_busy(core, teams, teams_api):
+    """The work queue may have room while requests pile up before the HTTP server's threads:
+    past the door's bound a message is told busy rather than answered late."""
+    import sqlalchemy as sa
+
+    from bot.models import Question
+    from bot.platforms.shared import BACKLOG_LIMIT
+
+    waiting = [BACKLOG_LIMIT + 1]  # requests queued behind this one, as the server counts
+    teams.bot.backlog = lambda: waiting[0]
+    assert teams.dm("パスワードを他人に教えてもいい？")[0] == 202
+    [busy] = teams_api.wait_for()
+    assert "混み合っている" in busy.card_text()
+    with core.database.transaction() as session:
+        assert session.scalars(sa.select(Question)).all() == []
+    waiting[0] = 0  # drained: the next one is answered
+    teams_api.clear()
+    assert teams.dm("パスワードを他人に教えてもいい？", activity_id="1700000000999")[0] == 202
+    [answer] = teams_api.wait_for()
+    assert "混み合っている" not in answer.card_text()
