@@ -11,11 +11,13 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import CursorResult, Result, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import ConfigError
+
+SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def normalise_url(url: str) -> str:
@@ -33,7 +35,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         _serialise_sqlite_writers(engine)
         return engine
     # A stopped server must fail a readiness check in seconds, not hang it.
@@ -90,8 +92,15 @@ class Database:
             with self._sessions() as session, session.begin():
                 yield session
             return
-        with self._writer, self._sessions() as session, session.begin():
-            yield session
+        # As long as SQLite's own busy timeout would have waited, then its error.
+        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            raise OperationalError("BEGIN IMMEDIATE", None,
+                                   sqlite3.OperationalError("database is locked"))
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            self._writer.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
