@@ -30,6 +30,11 @@ MAX_WAIT = 0.25  # seconds
 # (bot.server.Routes.backlog). With 8 threads and a few milliseconds a request, 32 waiting is
 # a few hundred milliseconds: an answer that would come later is better refused now.
 BACKLOG_LIMIT = 32
+# The busy notices themselves: a late "please try again" still tells the user what happened
+# (a response_url lasts 30 minutes), so they wait far longer than answers before being
+# dropped, and a flood's worth of them fits.
+NOTICE_LIMIT = 2000
+NOTICE_MAX_WAIT = 60.0  # seconds
 
 
 def cut(text: str, limit: int) -> str:
@@ -100,6 +105,11 @@ class WorkQueue(ThreadPoolExecutor):
     A ThreadPoolExecutor's own queue has no bound; counting here keeps the executor Bolt and
     the Teams adapter already use. The depth is exported as a gauge for /metrics.
     """
+
+    @classmethod
+    def for_notices(cls, platform: str) -> WorkQueue:
+        """The small pool busy notices go out on (bot.platforms.slack.busy, Teams alike)."""
+        return cls(f"{platform}-busy", workers=2, limit=NOTICE_LIMIT, max_wait=NOTICE_MAX_WAIT)
 
     def __init__(self, platform: str, *, workers: int = WORKERS, limit: int = QUEUE_LIMIT,
                  max_wait: float = MAX_WAIT) -> None:

@@ -8,8 +8,9 @@
 
 Over Socket Mode the same answers go back in the envelope's acknowledgement (`envelope`).
 
-The last two need a Web API call; they run on a small pool of their own, itself bounded, so a
-flood past it is acknowledged and dropped (and counted) rather than queued.
+The last two need a Web API call; they run on a small pool of their own
+(`WorkQueue.for_notices`), bounded far wider than the answers' because a late "try again" is
+still worth sending; past even that bound a notice is dropped (and counted).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Busy:
     def __init__(self, client: WebClient, lang: str) -> None:
         self.client = client
         self.lang = lang
-        self.notices = WorkQueue("slack-busy", workers=2, limit=100)
+        self.notices = WorkQueue.for_notices("slack")
 
     def answer(self, work: WorkQueue, text: str, content_type: str) -> Response:
         busy = t("platform.busy", self.lang)

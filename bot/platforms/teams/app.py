@@ -103,7 +103,7 @@ class TeamsBot:
         self.messenger = ports.messenger
         # Messages are handled here; past its bound the sender is told "busy" at once.
         self.pool = WorkQueue("teams", workers=workers)
-        self.notices = WorkQueue("teams-busy", workers=2, limit=100)
+        self.notices = WorkQueue.for_notices("teams")
         # Dialog submissions run here, so their answer can time out (SUBMIT_WITHIN_S).
         self.submissions = ThreadPoolExecutor(max_workers=workers,
                                               thread_name_prefix="teams-submit")
