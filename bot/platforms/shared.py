@@ -21,15 +21,17 @@ from bot.metrics import PLATFORM_API_ERRORS, WORK_QUEUE_DEPTH, WORK_SHED
 _T = TypeVar("_T")
 # Events handled at once, and accepted in all (handled and waiting) before "busy". The count
 # alone does not bound the wait (a press takes milliseconds, a question tens of them), so an
-# event is also refused once the oldest one waiting has waited MAX_WAIT: an answer that would
-# come later than that is better refused now, with "busy, please try again".
+# event is also refused once the oldest one waiting has waited MAX_WAIT: an answer a second or
+# two late is fine in chat, one that would come later is better refused now with "busy,
+# please try again". Refusing sooner costs more than it saves: a refusal is not free (the
+# notice is a Web API call), and a queue that sheds at its first hiccup answers fewer people.
 WORKERS = 8
 QUEUE_LIMIT = 200
-MAX_WAIT = 0.25  # seconds
+MAX_WAIT = 2.0  # seconds
 # Requests the HTTP server has read and not yet given a thread, past which a door answers busy
-# (bot.server.Routes.backlog). With 8 threads and a few milliseconds a request, 32 waiting is
-# a few hundred milliseconds: an answer that would come later is better refused now.
-BACKLOG_LIMIT = 32
+# (bot.server.Routes.backlog): they wait for their acknowledgement too, which Slack wants
+# within 3 seconds. At a few milliseconds a request, 100 waiting is well under a second.
+BACKLOG_LIMIT = 100
 # The busy notices themselves: a late "please try again" still tells the user what happened
 # (a response_url lasts 30 minutes), so they wait far longer than answers before being
 # dropped, and a flood's worth of them fits.
