@@ -30,8 +30,10 @@ QUEUE_LIMIT = 200
 MAX_WAIT = 2.0  # seconds
 # Requests the HTTP server has read and not yet given a thread, past which a door answers busy
 # (bot.server.Routes.backlog): they wait for their acknowledgement too, which Slack wants
-# within 3 seconds. At a few milliseconds a request, 100 waiting is well under a second.
-BACKLOG_LIMIT = 100
+# within 3 seconds. It must sit well below waitress's 100 open connections: past those,
+# requests wait unread in the kernel where no bound sees them, and refusing quickly here is
+# what keeps that queue empty.
+BACKLOG_LIMIT = 50
 # The busy notices themselves: a late "please try again" still tells the user what happened
 # (a response_url lasts 30 minutes), so they wait far longer than answers before being
 # dropped, and a flood's worth of them fits.
