@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bot.platforms.shared import WorkQueue  # noqa: E402
 from tests.benchmarks.chat_load import (  # noqa: E402
     SECRET,
     BenchSlackAPI,
@@ -54,9 +55,9 @@ from tests.slack_api import BOT_TOKEN  # noqa: E402
 FORM = "application/x-www-form-urlencoded"
 
 
-class Inline(ThreadPoolExecutor):
+class InlineWork(WorkQueue):
     """A listener executor that runs the listener in the calling thread: its CPU is then the
-    caller's, where thread_time() sees it."""
+    caller's, where thread_time() sees it. Both apps use it."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -69,7 +70,6 @@ class Costs:
 
     def __init__(self) -> None:
         self.seconds: collections.Counter[str] = collections.Counter()
-        self._undo: list[Callable[[], None]] = []
 
     def wrap(self, owner: Any, name: str, label: str) -> None:
         original = getattr(owner, name)
@@ -83,7 +83,6 @@ class Costs:
                 self.seconds[label] += time.thread_time() - started
 
         setattr(owner, name, timed)
-        self._undo.append(lambda: setattr(owner, name, original))
 
     def reset(self) -> None:
         self.seconds.clear()
@@ -107,18 +106,10 @@ def ours(api: BenchSlackAPI) -> Iterator[tuple[Callable[[int], None], Costs]]:
         db_upgrade(env)
         os.environ.update(env)
         from bot.config import load_settings
-        from bot.platforms.shared import WorkQueue
         from bot.platforms.slack.app import build_app
         from bot.platforms.slack.http import SlackEndpoint
         from bot.server import Routes
         from bot.wiring import build
-
-        class InlineWork(WorkQueue):
-            def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
-                       ) -> Future[Any]:
-                future: Future[Any] = Future()
-                future.set_result(fn(*args, **kwargs))
-                return future
 
         settings = load_settings(dict(env))
         assert settings.slack is not None
@@ -181,7 +172,7 @@ def bare(api: BenchSlackAPI) -> Callable[[int], None]:
 
     app = App(client=WebClient(token=BOT_TOKEN, base_url=api.url), signing_secret=SECRET,
               request_verification_enabled=True, token_verification_enabled=False,
-              listener_executor=Inline())
+              listener_executor=InlineWork("bare-bench"))
 
     @app.action(re.compile(r".+"))
     def on_press(ack: Ack, respond: Respond) -> None:
