@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import CursorResult, Result, make_url
@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import ConfigError
+from bot.group_commit import GroupCommit
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -80,6 +83,7 @@ class Database:
         # timeout (rare: one instance per SQLite file is the supported deployment).
         self._writer: threading.RLock | None = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else None)
+        self._group = GroupCommit(self.transaction)
 
     @property
     def dialect(self) -> str:
@@ -101,6 +105,13 @@ class Database:
                 yield session
         finally:
             self._writer.release()
+
+    def grouped(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` committed, sharing its transaction with other threads' work that
+        arrives meanwhile (bot.group_commit): for the small promised writes of a burst of
+        presses. Returns once the commit is durable. `work` must be safe to run again after a
+        rollback and must let database errors propagate."""
+        return self._group.run(work)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -11,10 +11,11 @@ import logging
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session
 
+from bot import group_commit
 from bot.db import Database
 from bot.server import Request, Response
 
@@ -49,6 +50,26 @@ REMINDER_DELIVERIES = Counter("compliance_bot_reminder_deliveries_total",
 CHECKLIST_MESSAGES = Counter("compliance_bot_checklist_messages_total",
                              "Checklist messages attempted, by result (sent or failed)",
                              ["result"], registry=REGISTRY)
+
+
+class GroupCommitCounters(Collector):
+    """Group commit's counts, read at scrape time (bot.group_commit keeps them, so the
+    database layer need not know about Prometheus). units / groups: the mean group size."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        stats = group_commit.snapshot()
+        yield CounterMetricFamily("compliance_bot_group_commit_units",
+                                  "Units of work committed through group commit",
+                                  value=stats.units)
+        yield CounterMetricFamily("compliance_bot_group_commit_groups",
+                                  "Transactions group commit committed (each holds >= 1 unit)",
+                                  value=stats.groups)
+        yield CounterMetricFamily("compliance_bot_group_commit_retried",
+                                  "Groups rolled back and run again unit by unit after an error",
+                                  value=stats.retried)
+
+
+REGISTRY.register(GroupCommitCounters())
 
 # A source reads a session and yields (metric name, help, {label: value} -> number) families.
 GaugeSource = Callable[[Session], Iterator[tuple[str, str, dict[tuple[tuple[str, str], ...],

@@ -97,61 +97,78 @@ class ReminderService:
     # -- acknowledgements --------------------------------------------------------------------
 
     def acknowledge(self, user: User, delivery_id: int, token: str) -> AckOutcome:
-        """Record who acknowledged what and when; restart an every-N-days clock."""
+        """Record who acknowledged what and when; restart an every-N-days clock.
+
+        A promised write: the acknowledgement and its audit event are committed before the
+        outcome is returned, and so before the person is thanked. After a company-wide
+        reminder thousands press within a minute: presses arriving together share one
+        transaction (Database.grouped)."""
         now = self.clock()
         me = recipient_key(user)
         actor = self.keyring.pseudonym(user.platform, user.id)
+
+        def record(session: Session) -> AckOutcome:
+            return self._acknowledge(session, delivery_id, token, me, actor, now)
+
         try:
-            with self.database.transaction() as session:
-                delivery = session.get(ReminderDelivery, delivery_id, with_for_update=True)
-                reminder = self.reminders.get(delivery.reminder_id) if delivery else None
-                if (delivery is None or reminder is None or delivery.token != token
-                        or reminder.acknowledge is None):
-                    return AckOutcome(AckResult.UNKNOWN)
-                if delivery.kind == "user" and delivery.recipient != me:
-                    return AckOutcome(AckResult.NOT_YOURS, reminder)
-                earlier = session.execute(select(ReminderAck).where(
-                    ReminderAck.reminder_id == delivery.reminder_id,
-                    ReminderAck.occurrence == delivery.occurrence,
-                    ReminderAck.recipient == me,
-                )).scalar_one_or_none()
-                if earlier is not None:
-                    return AckOutcome(AckResult.ALREADY, reminder, as_utc(earlier.acknowledged_at))
-                session.add(ReminderAck(
-                    reminder_id=delivery.reminder_id, occurrence=delivery.occurrence,
-                    recipient=me, delivery_id=delivery.id, acknowledged_at=now,
-                ))
-                closed = 0
-                if delivery.kind == "user":
-                    # This occurrence and, for a per-person clock, any older one left open.
-                    closing = [ReminderDelivery.id == delivery.id]
-                    if reminder.is_interval:
-                        closing = [ReminderDelivery.reminder_id == reminder.id,
-                                   ReminderDelivery.recipient == me,
-                                   ReminderDelivery.acknowledged_at.is_(None)]
-                    # A follow-up still queued is dropped: the person has already answered.
-                    session.execute(
-                        update(ReminderDelivery).where(*closing, ReminderDelivery.state == PENDING,
-                                                       ReminderDelivery.round > 0)
-                        .values(state=SENT, round=ReminderDelivery.round - 1)
-                        .execution_options(synchronize_session=False)
-                    )
-                    closed = rowcount(session.execute(
-                        update(ReminderDelivery).where(*closing)
-                        .values(acknowledged_at=now, followup_at=None)
-                        .execution_options(synchronize_session=False)
-                    ))
-                next_due = self._restart_clock(session, reminder, me, now)
-                session.flush()
-                self.audit.record(
-                    session, actor=actor, action="reminder.acknowledged",
-                    subject=f"reminder:{reminder.id}:{delivery.occurrence}",
-                    details={"delivery_id": delivery.id, "round": delivery.round,
-                             "broadcast": delivery.kind == "channel", "closed": closed,
-                             "next_due": next_due.isoformat() if next_due else None},
-                )
+            return self.database.grouped(record)
         except IntegrityError:  # the same person pressed twice at the same moment
+            reminder = None
+            with self.database.transaction() as session:
+                delivery = session.get(ReminderDelivery, delivery_id)
+                if delivery is not None:
+                    reminder = self.reminders.get(delivery.reminder_id)
             return AckOutcome(AckResult.ALREADY, reminder, now)
+
+    def _acknowledge(self, session: Session, delivery_id: int, token: str, me: str,
+                     actor: str, now: datetime) -> AckOutcome:
+        delivery = session.get(ReminderDelivery, delivery_id, with_for_update=True)
+        reminder = self.reminders.get(delivery.reminder_id) if delivery else None
+        if (delivery is None or reminder is None or delivery.token != token
+                or reminder.acknowledge is None):
+            return AckOutcome(AckResult.UNKNOWN)
+        if delivery.kind == "user" and delivery.recipient != me:
+            return AckOutcome(AckResult.NOT_YOURS, reminder)
+        earlier = session.execute(select(ReminderAck).where(
+            ReminderAck.reminder_id == delivery.reminder_id,
+            ReminderAck.occurrence == delivery.occurrence,
+            ReminderAck.recipient == me,
+        )).scalar_one_or_none()
+        if earlier is not None:
+            return AckOutcome(AckResult.ALREADY, reminder, as_utc(earlier.acknowledged_at))
+        session.add(ReminderAck(
+            reminder_id=delivery.reminder_id, occurrence=delivery.occurrence,
+            recipient=me, delivery_id=delivery.id, acknowledged_at=now,
+        ))
+        closed = 0
+        if delivery.kind == "user":
+            # This occurrence and, for a per-person clock, any older one left open.
+            closing = [ReminderDelivery.id == delivery.id]
+            if reminder.is_interval:
+                closing = [ReminderDelivery.reminder_id == reminder.id,
+                           ReminderDelivery.recipient == me,
+                           ReminderDelivery.acknowledged_at.is_(None)]
+            # A follow-up still queued is dropped: the person has already answered.
+            session.execute(
+                update(ReminderDelivery).where(*closing, ReminderDelivery.state == PENDING,
+                                               ReminderDelivery.round > 0)
+                .values(state=SENT, round=ReminderDelivery.round - 1)
+                .execution_options(synchronize_session=False)
+            )
+            closed = rowcount(session.execute(
+                update(ReminderDelivery).where(*closing)
+                .values(acknowledged_at=now, followup_at=None)
+                .execution_options(synchronize_session=False)
+            ))
+        next_due = self._restart_clock(session, reminder, me, now)
+        session.flush()
+        self.audit.record(
+            session, actor=actor, action="reminder.acknowledged",
+            subject=f"reminder:{reminder.id}:{delivery.occurrence}",
+            details={"delivery_id": delivery.id, "round": delivery.round,
+                     "broadcast": delivery.kind == "channel", "closed": closed,
+                     "next_due": next_due.isoformat() if next_due else None},
+        )
         return AckOutcome(AckResult.RECORDED, reminder, now, next_due)
 
     def _restart_clock(self, session: Session, reminder: Reminder, me: str,

@@ -178,9 +178,11 @@ class AskFlow:
         if question_id is None or not argument:
             return Reply(t("action.invalid", "ja"), "ja", ephemeral=True)
         actor = self.core.pseudonym(event.user)
+
         # Presses arrive in bursts: the rows are read and written with Core statements, not
-        # ORM objects, whose unit of work cost more than the statements themselves.
-        with self.core.database.transaction() as session:
+        # ORM objects, whose unit of work cost more than the statements themselves, and
+        # presses arriving together share one transaction and one commit (group commit).
+        def press(session: Session) -> Reply:
             question = session.execute(_PRESSED, {"question_id": question_id}).first()
             if question is None:
                 return Reply(t("action.unknown_question", "ja"), "ja", ephemeral=True)
@@ -188,8 +190,9 @@ class AskFlow:
                 return self._pick(session, question, argument, actor)
             if event.action == FEEDBACK and argument in ("up", "down"):
                 return self._feedback(session, question, argument == "up", actor)
-        lang = question.lang
-        return Reply(t("action.invalid", lang), lang, ephemeral=True)
+            return Reply(t("action.invalid", question.lang), question.lang, ephemeral=True)
+
+        return self.core.database.grouped(press)
 
     def _pick(self, session: Session, question: Pressed, entry_id: str, actor: str) -> Reply:
         lang = question.lang
