@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -90,6 +91,19 @@ def build_app(dispatcher: Dispatcher, core: Core, slack: SlackEnv, *,
         """Bolt would log a traceback quoting its own internals: one line names the failure."""
         logging.getLogger("bot.platforms.slack").warning(
             "slack request not handled: %s", type(error).__name__)
+
+    @app.middleware
+    def ack_presses_at_once(body: dict[str, Any], ack: Ack, next: Callable[[], None]) -> None:
+        """A button press is acknowledged on the request's own thread, before its listener
+        is queued. Bolt would otherwise hold the HTTP thread polling every 10 ms until a
+        worker started the listener and acked from there: under a burst, the server's
+        threads sat waiting on the work queue and requests piled up unread. Slack ignores a
+        press's acknowledgement body, so nothing the listener decides later could go there.
+        Commands, forms and option lists are left alone: their acknowledgement carries an
+        answer."""
+        if body.get("type") == "block_actions":
+            ack()
+        next()
 
     ctx = SlackContext(dispatcher, core, client, EventLedger(core.database, "slack"), work,
                        Busy(client, dispatcher.default_lang))

@@ -180,3 +180,44 @@ def _get(port: int, path: str) -> None:
         connection.getresponse().read()
     finally:
         connection.close()
+
+
+def _feedback_button(post) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    for block in post.params.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if str(element.get("action_id", "")).startswith("ask.feedback") and \
+                    str(element.get("value", "")).endswith(":up"):
+                return element["action_id"], element["value"]
+    raise AssertionError("the answer carries no feedback button")
+
+
+def test_a_press_is_acknowledged_at_once_while_every_worker_is_busy(core, slack_api):
+    # Bolt would hold the request until a worker started the listener and acked from
+    # there; with the one worker busy, the press must still be acknowledged at once, and
+    # the rating recorded (and thanked) once the worker is free.
+    slack = SlackHarness(core, slack_api, work=WorkQueue("slack", workers=1, limit=10,
+                                                         max_wait=60))
+    try:
+        _warm(slack, slack_api)
+        slack.dm(QUESTION, user="U0ASKER", channel="D0ASKER", ts="1700000300.000001")
+        [answer] = slack_api.wait_for("chat.postMessage")
+        action_id, value = _feedback_button(answer)
+        slack_api.clear()
+        held = threading.Event()
+        slack.ctx.work.submit(held.wait, 10)  # the one worker is busy with an earlier event
+        started = time.monotonic()
+        status, _ = slack.press(action_id, value, user="U0PRESSER")
+        took = time.monotonic() - started
+        assert status == 200
+        assert took < 2.0  # acknowledged without waiting for the worker (Bolt waits 3 s)
+        assert slack_api.of("response_url") == []  # nothing is claimed before it is done
+        with core.database.transaction() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 0
+        held.set()
+        [thanks] = slack_api.wait_for("response_url")
+        assert BUSY not in json.dumps(thanks.params, ensure_ascii=False)
+        with core.database.transaction() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 1
+    finally:
+        held.set()
+        slack.close()
