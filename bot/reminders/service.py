@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Table, Update, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,6 +82,36 @@ class OccurrenceStatus:
         }
 
 
+_DELIVERIES = cast(Table, ReminderDelivery.__table__)
+_ACKS = cast(Table, ReminderAck.__table__)
+_DELIVERY = select(
+    _DELIVERIES.c.id, _DELIVERIES.c.reminder_id, _DELIVERIES.c.occurrence,
+    _DELIVERIES.c.recipient, _DELIVERIES.c.kind, _DELIVERIES.c.token, _DELIVERIES.c.round,
+).where(_DELIVERIES.c.id == bindparam("id")).with_for_update()
+_EARLIER_ACK = select(_ACKS.c.acknowledged_at).where(
+    _ACKS.c.reminder_id == bindparam("reminder_id"),
+    _ACKS.c.occurrence == bindparam("occurrence"), _ACKS.c.recipient == bindparam("recipient"))
+_ACK = _ACKS.insert()
+
+
+def _closing(*which: ColumnElement[bool]) -> tuple[Update, Update]:
+    """Drop the queued follow-ups of the deliveries `which` picks, then close them."""
+    drop = _DELIVERIES.update().where(
+        *which, _DELIVERIES.c.state == PENDING, _DELIVERIES.c.round > 0,
+    ).values(state=SENT, round=_DELIVERIES.c.round - 1)
+    close = _DELIVERIES.update().where(*which).values(
+        acknowledged_at=bindparam("b_now"), followup_at=None)
+    return drop, close
+
+
+# An UPDATE reserves its columns' names for bind parameters: these are prefixed.
+_CLOSE_ONE = _closing(_DELIVERIES.c.id == bindparam("b_id"))
+_CLOSE_OPEN = _closing(  # a per-person clock: every delivery of theirs still open
+    _DELIVERIES.c.reminder_id == bindparam("b_reminder_id"),
+    _DELIVERIES.c.recipient == bindparam("b_recipient"),
+    _DELIVERIES.c.acknowledged_at.is_(None))
+
+
 def recipient_key(user: User) -> str:
     return f"{user.platform}:{user.id}"
 
@@ -122,46 +153,30 @@ class ReminderService:
 
     def _acknowledge(self, session: Session, delivery_id: int, token: str, me: str,
                      actor: str, now: datetime) -> AckOutcome:
-        delivery = session.get(ReminderDelivery, delivery_id, with_for_update=True)
+        # Core statements built once, not ORM objects: this runs for every press of a burst,
+        # and the unit of work (identity map, flush) cost more than the statements.
+        delivery = session.execute(_DELIVERY, {"id": delivery_id}).first()
         reminder = self.reminders.get(delivery.reminder_id) if delivery else None
         if (delivery is None or reminder is None or delivery.token != token
                 or reminder.acknowledge is None):
             return AckOutcome(AckResult.UNKNOWN)
         if delivery.kind == "user" and delivery.recipient != me:
             return AckOutcome(AckResult.NOT_YOURS, reminder)
-        earlier = session.execute(select(ReminderAck).where(
-            ReminderAck.reminder_id == delivery.reminder_id,
-            ReminderAck.occurrence == delivery.occurrence,
-            ReminderAck.recipient == me,
-        )).scalar_one_or_none()
+        occurrence = {"reminder_id": delivery.reminder_id, "occurrence": delivery.occurrence,
+                      "recipient": me}
+        earlier = session.execute(_EARLIER_ACK, occurrence).scalar()
         if earlier is not None:
-            return AckOutcome(AckResult.ALREADY, reminder, as_utc(earlier.acknowledged_at))
-        session.add(ReminderAck(
-            reminder_id=delivery.reminder_id, occurrence=delivery.occurrence,
-            recipient=me, delivery_id=delivery.id, acknowledged_at=now,
-        ))
+            return AckOutcome(AckResult.ALREADY, reminder, as_utc(earlier))
+        session.execute(_ACK, {**occurrence, "delivery_id": delivery.id, "acknowledged_at": now})
         closed = 0
         if delivery.kind == "user":
-            # This occurrence and, for a per-person clock, any older one left open.
-            closing = [ReminderDelivery.id == delivery.id]
-            if reminder.is_interval:
-                closing = [ReminderDelivery.reminder_id == reminder.id,
-                           ReminderDelivery.recipient == me,
-                           ReminderDelivery.acknowledged_at.is_(None)]
-            # A follow-up still queued is dropped: the person has already answered.
-            session.execute(
-                update(ReminderDelivery).where(*closing, ReminderDelivery.state == PENDING,
-                                               ReminderDelivery.round > 0)
-                .values(state=SENT, round=ReminderDelivery.round - 1)
-                .execution_options(synchronize_session=False)
-            )
-            closed = rowcount(session.execute(
-                update(ReminderDelivery).where(*closing)
-                .values(acknowledged_at=now, followup_at=None)
-                .execution_options(synchronize_session=False)
-            ))
+            # This occurrence and, for a per-person clock, any older one left open. A
+            # follow-up still queued is dropped: the person has already answered.
+            mine = {"b_id": delivery.id, "b_reminder_id": reminder.id, "b_recipient": me}
+            drop, close = _CLOSE_OPEN if reminder.is_interval else _CLOSE_ONE
+            session.execute(drop, mine)
+            closed = rowcount(session.execute(close, {**mine, "b_now": now}))
         next_due = self._restart_clock(session, reminder, me, now)
-        session.flush()
         self.audit.record(
             session, actor=actor, action="reminder.acknowledged",
             subject=f"reminder:{reminder.id}:{delivery.occurrence}",
