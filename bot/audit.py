@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from bot.keys import Keyring, derive
@@ -54,6 +54,20 @@ _HEAD = cast(Table, AuditHead.__table__)
 _HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
 _HEAD_MOVE = _HEAD.update().where(_HEAD.c.id == 1).values(
     seq=bindparam("seq"), hash=bindparam("hash"))
+
+
+_HEAD_KEY = "audit_head"  # Session.info: (seq, hash) after this transaction's last append
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, _previous: Any) -> None:
+    session.info.pop(_HEAD_KEY, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_head_at_commit(session: Session) -> None:
+    # The lock ends with the transaction: a later one on this session must read again.
+    session.info.pop(_HEAD_KEY, None)
 
 
 def canonical_json(value: Any) -> str:
@@ -101,7 +115,11 @@ class AuditTrail:
         # Core statements and a plain dict, not ORM objects: an append is on the path of every
         # button press, and building a mapped row and flushing it cost more than the three
         # statements themselves.
-        head_seq, head_hash = session.execute(_HEAD_FOR_UPDATE).one()
+        # The head is locked by the transaction's first append; later appends in the same
+        # transaction (a group commit's presses) take it from the session instead of reading
+        # it again. A rollback drops it (_forget_head).
+        known = session.info.get(_HEAD_KEY)
+        head_seq, head_hash = known if known else session.execute(_HEAD_FOR_UPDATE).one()
         row: dict[str, Any] = {
             "seq": head_seq + 1,
             "ts": datetime.now(UTC),
@@ -117,6 +135,7 @@ class AuditTrail:
         row["hash"] = _seal(self.keyring.current, row)
         session.execute(_EVENTS.insert(), row)
         session.execute(_HEAD_MOVE, {"seq": row["seq"], "hash": row["hash"]})
+        session.info[_HEAD_KEY] = (row["seq"], row["hash"])
         return int(row["seq"])
 
 

@@ -283,3 +283,24 @@ def test_run_s_checkpoint_writer_appends_to_the_file_and_posts_to_the_auditors_c
         assert "<" not in posted.reply.text and "`" not in posted.reply.text
     finally:
         core.database.dispose()
+
+
+def test_appends_in_one_transaction_and_after_a_rolled_back_savepoint_stay_chained(
+        database, secret_key):
+    # Later appends in a transaction take the head from the session, not the table: a
+    # savepoint rolled back after an append must make the next one read the table again.
+    keyring = _keyring(secret_key)
+    trail = AuditTrail(keyring)
+    with database.transaction() as session:
+        trail.record(session, actor="u_test", action="test.event", subject="thing:1")
+        trail.record(session, actor="u_test", action="test.event", subject="thing:2")
+        savepoint = session.begin_nested()
+        trail.record(session, actor="u_test", action="test.event", subject="thing:undone")
+        savepoint.rollback()
+        seq = trail.record(session, actor="u_test", action="test.event", subject="thing:3")
+    assert seq == 3
+    with database.transaction() as session:
+        result = verify(session, keyring)
+        subjects = session.scalars(sa.text("SELECT subject FROM audit_events ORDER BY seq")).all()
+    assert result.ok, result.problem
+    assert subjects == ["thing:1", "thing:2", "thing:3"]
