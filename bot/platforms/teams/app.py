@@ -153,6 +153,9 @@ class TeamsBot:
                 return 200, task_message(t("form.already", lang))
             return 200, None
         if activity.type == "invoke":
+            if self.backlog() > BACKLOG_LIMIT:  # answered late is worse than "try again"
+                self.pool.shed("invoke")
+                return 200, self._busy_invoke(activity)
             return 200, self._guarded_invoke(activity)
         handler = self._on_message if activity.type == "message" else self._on_update
         if activity.type == "message" and (self.pool.full
@@ -266,6 +269,22 @@ class TeamsBot:
         if replies:
             self.connector.send(activity.service_url, activity.conversation,
                                 combined_activity(replies))
+
+    def _busy_invoke(self, activity: Activity) -> Body:
+        """A dialog's answer while the server is backed up. A submitted form stays open with
+        what was typed and the notice on it, as a refused submission does, so nothing typed
+        is lost; nothing is run or stored."""
+        lang = activity.lang or self.default_lang
+        busy = t("platform.busy", lang)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        data = value.get("data")
+        if not isinstance(data, dict):
+            data = {}
+        form = form_from_data(data.get(FORM_KEY)) if activity.name == "task/submit" else None
+        if form is None or not form.fields:
+            return task_message(busy)
+        return task_continue(form.title, form_card(form, values=submitted_values(form, data),
+                                                   errors={form.fields[0].name: busy}))
 
     # -- dialogs -----------------------------------------------------------------------------
 

@@ -212,3 +212,41 @@ def test_a_message_while_the_http_server_is_backed_up_is_told_busy(core, teams, 
     assert teams.dm("パスワードを他人に教えてもいい？", activity_id="1700000000999")[0] == 202
     [answer] = teams_api.wait_for()
     assert "混み合っている" not in answer.card_text()
+
+
+def test_dialogs_while_the_http_server_is_backed_up_are_told_busy_and_keep_the_form(
+        core, teams, teams_api):
+    """Opening and submitting a dialog run on the request's thread: past the door's bound
+    Teams gets "busy" at once instead of a late answer, and a submitted form stays open with
+    what was typed; nothing is stored."""
+    import sqlalchemy as sa
+
+    from bot.models import Question
+    from bot.platforms.shared import BACKLOG_LIMIT
+
+    _, opened = teams.invoke("task/fetch", {"action": "ask.open", "value": "ja"})
+    [submit] = opened["task"]["value"]["card"]["content"]["actions"]
+    waiting = [BACKLOG_LIMIT + 1]
+    teams.bot.backlog = lambda: waiting[0]
+    before = _sample("compliance_bot_work_shed_total", platform="teams", kind="invoke")
+    status, answer = teams.invoke("task/fetch", {"action": "ask.open", "value": "ja"})
+    assert status == 200 and answer["task"]["type"] == "message"
+    assert "混み合っている" in answer["task"]["value"]
+    data = {**submit["data"], "question": "パスワードを他人に教えてもいい？"}
+    status, answer = teams.invoke("task/submit", data)
+    assert status == 200 and answer["task"]["type"] == "continue"
+    card = answer["task"]["value"]["card"]["content"]
+    assert any("混み合っている" in b.get("text", "") for b in card["body"]
+               if b.get("color") == "attention")
+    assert any(b.get("id") == "question" and b.get("value") == data["question"]
+               for b in card["body"])  # what was typed is still there
+    assert card["actions"][0]["data"] == submit["data"]  # and can be sent again
+    assert _sample("compliance_bot_work_shed_total", platform="teams",
+                   kind="invoke") == before + 2
+    with core.database.transaction() as session:
+        assert session.scalars(sa.select(Question)).all() == []
+    waiting[0] = 0  # drained: the same submission goes through
+    status, answer = teams.invoke("task/submit", data, activity_id="1700000000998")
+    assert status == 200 and answer is None
+    [posted] = teams_api.wait_for()
+    assert "出典" in posted.card_text()
