@@ -92,6 +92,10 @@ class Routes:
         seconds late (bot.platforms.slack.http)."""
         return self._backlog()
 
+    def count_backlog_with(self, count: Callable[[], int]) -> None:
+        """Called by the server that serves these routes, which alone knows its queue."""
+        self._backlog = count
+
     def add(self, path: str, handler: Handler) -> None:
         self.handlers[path] = handler
 
@@ -121,7 +125,7 @@ class HttpServer:
         self.server = create_server(routes, host=host, port=port, threads=threads,
                                     ident="compliance-bot", clear_untrusted_proxy_headers=True)
         dispatcher = self.server.task_dispatcher
-        routes._backlog = lambda: len(dispatcher.queue)
+        routes.count_backlog_with(lambda: len(dispatcher.queue))
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
         self._stopping = False
 
