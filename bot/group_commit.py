@@ -51,7 +51,6 @@ _STATS_LOCK = threading.Lock()
 class _Unit(Generic[T]):
     work: Callable[[Session], T]
     wake: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # woken to lead the next group, not because it is done
     done: bool = False
     value: Any = None
     error: BaseException | None = None
@@ -81,7 +80,7 @@ class GroupCommit:
             self._leading = True
         if not lead:
             unit.wake.wait()
-            if unit.done:
+            if unit.done:  # else it was woken to lead the next group
                 return unit.result()
         self._lead()
         return unit.result()
@@ -101,9 +100,7 @@ class GroupCommit:
                 unit.wake.set()
             with self._lock:
                 if self._waiting:
-                    successor = self._waiting[0]
-                    successor.lead = True
-                    successor.wake.set()
+                    self._waiting[0].wake.set()  # woken and not done: it leads next
                 else:
                     self._leading = False
 

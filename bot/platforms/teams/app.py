@@ -276,10 +276,7 @@ class TeamsBot:
         is lost; nothing is run or stored."""
         lang = activity.lang or self.default_lang
         busy = t("platform.busy", lang)
-        value = activity.value if isinstance(activity.value, dict) else {}
-        data = value.get("data")
-        if not isinstance(data, dict):
-            data = {}
+        data = _invoke_data(activity)
         form = form_from_data(data.get(FORM_KEY)) if activity.name == "task/submit" else None
         if form is None or not form.fields:
             return task_message(busy)
@@ -289,10 +286,7 @@ class TeamsBot:
     # -- dialogs -----------------------------------------------------------------------------
 
     def _on_invoke(self, activity: Activity) -> Body:
-        value = activity.value if isinstance(activity.value, dict) else {}
-        data = value.get("data")
-        if not isinstance(data, dict):
-            data = {}
+        data = _invoke_data(activity)
         if activity.name == "task/fetch":
             return self._fetch(activity, data)
         if activity.name == "task/submit":
@@ -372,6 +366,13 @@ class TeamsBot:
             log.error("apology not delivered either: %s", exc)
         except Exception as exc:
             log.error("apology not delivered either: %s", type(exc).__name__)
+
+
+def _invoke_data(activity: Activity) -> dict[str, Any]:
+    """A dialog invoke's `value.data`, or {} when it is missing or not an object."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    data = value.get("data")
+    return data if isinstance(data, dict) else {}
 
 
 def _log_failure(what: str, exc: Exception) -> None:
